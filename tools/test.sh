@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, configures, builds, runs every test.
+# Usage: tools/test.sh [--build-dir DIR] [extra ctest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=build
+if [ "${1:-}" = "--build-dir" ]; then BUILD_DIR=$2; shift 2; fi
+./tools/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$BUILD_DIR" -j "$(nproc)"
+cd "$BUILD_DIR"
+ctest --output-on-failure -j "$(nproc)" --timeout 900 "$@"
