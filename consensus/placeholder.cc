@@ -1,0 +1,2 @@
+// Placeholder until the consensus core lands.
+namespace coal::consensus {}

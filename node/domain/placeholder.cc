@@ -1,0 +1,2 @@
+// Placeholder until the domain lands.
+namespace coal::domain {}
