@@ -1,0 +1,96 @@
+// Genesis and node config parsing: round trip, hash stability, field-naming errors.
+#include "node/genesis.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/bytes.h"
+#include "crypto/ed25519.h"
+#include "node/config.h"
+
+namespace coal::node {
+namespace {
+
+coalition::v1::Genesis SampleGenesis() {
+  coalition::v1::Genesis g;
+  g.set_chain_name("devnet");
+  g.set_genesis_time_ms(1767225600000);
+  g.set_threshold_quorum(2);
+  g.set_emergency_quorum(3);
+  g.set_min_notice_ms(1000);
+  g.set_entry_max_age_ms(86400000);
+  g.set_entry_max_future_ms(300000);
+  g.mutable_timing()->set_round_timeout_ms(500);
+  g.mutable_timing()->set_round_timeout_max_ms(5000);
+  for (const char* id : {"us", "eu", "jp"}) {
+    auto* m = g.add_members();
+    m->set_id(id);
+    m->set_name(std::string("Authority ") + id);
+    m->set_country("XX");
+    m->add_roles(coalition::v1::ROLE_AUTHORITY);
+    m->set_public_key(crypto::Ed25519Signer::Generate()->public_key());
+  }
+  auto* v = g.add_validators();
+  v->set_id("node-0");
+  v->set_operator_("us");
+  v->set_public_key(crypto::Ed25519Signer::Generate()->public_key());
+  v->set_peer_addr("127.0.0.1:7100");
+  v->set_client_addr("127.0.0.1:7000");
+  return g;
+}
+
+TEST(GenesisTest, TomlRoundTripKeepsHash) {
+  const auto g = SampleGenesis();
+  auto parsed = ParseGenesisToml(GenesisToToml(g));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(GenesisHash(*parsed), GenesisHash(g));
+  EXPECT_EQ(ChainId(*parsed), "devnet-" + ToHex(GenesisHash(g)).substr(0, 16));
+}
+
+TEST(GenesisTest, ChangedMemberChangesHash) {
+  auto g = SampleGenesis();
+  const std::string before = GenesisHash(g);
+  g.mutable_members(0)->set_country("US");
+  EXPECT_NE(GenesisHash(g), before);
+}
+
+TEST(GenesisTest, ErrorsNameTheField) {
+  auto g = SampleGenesis();
+  std::string text = GenesisToToml(g);
+  auto bad_role = text;
+  bad_role.replace(bad_role.find("\"authority\""), 11, "\"king\"");
+  EXPECT_EQ(ParseGenesisToml(bad_role).status().message(),
+            "genesis: members[0].roles: unknown role 'king' (authority, cloud_provider, "
+            "enforcement, observer)");
+  auto short_key = text;
+  const auto pos = short_key.find("public_key = \"") + 14;
+  short_key.replace(pos, 44, "AAAA");
+  EXPECT_EQ(ParseGenesisToml(short_key).status().message(),
+            "genesis: members[0].public_key: public key must be 32 bytes, got 3");
+  g.set_threshold_quorum(4);
+  EXPECT_EQ(ParseGenesisToml(GenesisToToml(g)).status().message(),
+            "genesis: threshold_quorum: must be between 1 and the number of authorities (3)");
+  EXPECT_EQ(ParseGenesisToml("chain_name = ").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NodeConfigTest, ResolvesRelativePathsAndLimits) {
+  auto c = ParseNodeConfig(
+      "node_id = \"node-0\"\ngenesis = \"g.toml\"\ndata_dir = \"data\"\nkey_file = \"k.key\"\n"
+      "client_listen = \"127.0.0.1:1\"\npeer_listen = \"127.0.0.1:2\"\n[limits]\n"
+      "mempool_entries_max = 10\n",
+      "/etc/coal");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->genesis_path, "/etc/coal/g.toml");
+  EXPECT_EQ(c->data_dir, "/etc/coal/data");
+  EXPECT_EQ(c->limits.mempool_entries_max, 10u);
+  auto bad = ParseNodeConfig("node_id = \"n\"\n", "");
+  EXPECT_EQ(bad.status().message(), "node config: genesis: missing or not a string");
+  auto neg = ParseNodeConfig(
+      "node_id = \"n\"\ngenesis = \"g\"\ndata_dir = \"d\"\nkey_file = \"k\"\nclient_listen = "
+      "\"a\"\npeer_listen = \"b\"\n[limits]\npeer_queue_max = -1\n",
+      "");
+  EXPECT_EQ(neg.status().message(), "node config: limits.peer_queue_max: must be a positive integer");
+}
+
+}  // namespace
+}  // namespace coal::node
