@@ -1,0 +1,185 @@
+#include "tools/coalctl/commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "crypto/bytes.h"
+#include "crypto/dsse.h"
+#include "crypto/key_file.h"
+#include "crypto/status_macros.h"
+#include "tools/coalctl/client.h"
+
+namespace coal::tools {
+namespace {
+
+using coalition::v1::LedgerService;
+
+[[noreturn]] void Die(const absl::Status& st) {
+  std::cerr << "coalctl: " << absl::StatusCodeToString(st.code()) << ": " << st.message() << "\n";
+  throw CLI::RuntimeError(1);
+}
+
+template <typename T>
+T OrDie(absl::StatusOr<T> v) {
+  if (!v.ok()) Die(v.status());
+  return *std::move(v);
+}
+
+void SetDeadline(grpc::ClientContext* ctx, int deadline_ms) {
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+}
+
+std::string MessageToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+std::string ReadFileOrDie(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) Die(absl::NotFoundError("cannot open " + path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+void PrintDevnetStatusJson(const std::vector<DevnetNode>& nodes) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& n : nodes) {
+    arr.push_back({{"index", n.index},
+                   {"id", n.id},
+                   {"client_addr", n.client_addr},
+                   {"peer_addr", n.peer_addr},
+                   {"http_addr", n.http_addr},
+                   {"running", n.running},
+                   {"pid", n.pid}});
+  }
+  std::cout << nlohmann::json{{"nodes", arr}}.dump() << "\n";
+}
+
+std::unique_ptr<crypto::Ed25519Signer> LoadSignerOrDie(const GlobalOptions& g) {
+  if (g.key_file.empty()) Die(absl::InvalidArgumentError("--key FILE is required to sign"));
+  return OrDie(crypto::LoadKeyFile(g.key_file));
+}
+
+std::string MemberOf(const GlobalOptions& g) {
+  if (!g.member.empty()) return g.member;
+  return std::filesystem::path(g.key_file).stem().string();
+}
+
+void RegisterClientCommands(CLI::App& app, GlobalOptions& g) {
+  // status
+  auto* status = app.add_subcommand("status", "a node's height, tree size, root, checkpoint");
+  status->callback([&] {
+    auto stub = LedgerService::NewStub(Connect(g.node));
+    auto s = OrDie(FetchStatus(*stub, g.deadline_ms));
+    if (g.json) {
+      nlohmann::json peers = nlohmann::json::array();
+      for (const auto& p : s.peers()) {
+        peers.push_back({{"id", p.id()}, {"addr", p.addr()}, {"connected", p.connected()}});
+      }
+      std::cout << nlohmann::json{{"node_id", s.node_id()},
+                                  {"chain_id", s.chain_id()},
+                                  {"height", s.height()},
+                                  {"tree_size", s.tree_size()},
+                                  {"root", ToHex(s.root())},
+                                  {"checkpoint_size", s.checkpoint_size()},
+                                  {"round", s.round()},
+                                  {"mempool_entries", s.mempool_entries()},
+                                  {"mempool_bytes", s.mempool_bytes()},
+                                  {"peers", peers}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << "node " << s.node_id() << " on chain " << s.chain_id() << "\n"
+                << "  height " << s.height() << ", round " << s.round() << "\n"
+                << "  log size " << s.tree_size() << ", root " << ToHex(s.root()) << "\n"
+                << "  quorum checkpoint at size " << s.checkpoint_size() << "\n"
+                << "  mempool " << s.mempool_entries() << " entries, " << s.mempool_bytes()
+                << " bytes\n";
+      for (const auto& p : s.peers()) {
+        std::cout << "  peer " << p.id() << " " << p.addr() << " "
+                  << (p.connected() ? "connected" : "DISCONNECTED") << "\n";
+      }
+    }
+  });
+
+  // submit
+  static std::string type, json, file;
+  static bool wait = false;
+  auto* submit = app.add_subcommand("submit", "sign and submit one payload given as JSON");
+  submit->add_option("--type", type, "payload type, e.g. FlaggedShipment")->required();
+  submit->add_option("--payload", json, "payload as JSON (proto3 JSON mapping)");
+  submit->add_option("--file", file, "read the payload JSON from a file");
+  submit->add_flag("--wait", wait, "wait until committed");
+  submit->callback([&] {
+    if (json.empty() && file.empty()) Die(absl::InvalidArgumentError("--payload or --file"));
+    if (!file.empty()) json = ReadFileOrDie(file);
+    auto signer = LoadSignerOrDie(g);
+    auto stub = LedgerService::NewStub(Connect(g.node));
+    auto s = OrDie(FetchStatus(*stub, g.deadline_ms));
+    auto env = OrDie(EnvelopeFromJson(type, json, MemberOf(g), s.chain_id(), *signer));
+    coalition::v1::SubmitRequest req;
+    *req.mutable_envelope() = env;
+    req.set_wait_for_commit(wait);
+    coalition::v1::SubmitResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, g.deadline_ms);
+    auto st = FromGrpc(stub->Submit(&ctx, req, &resp));
+    if (!st.ok()) Die(st);
+    if (g.json) {
+      std::cout << nlohmann::json{{"digest", ToHex(resp.digest())},
+                                  {"committed", resp.committed()},
+                                  {"log_index", resp.log_index()},
+                                  {"height", resp.height()},
+                                  {"accepted", resp.outcome().accepted()},
+                                  {"reason", resp.outcome().reason()},
+                                  {"detail", resp.outcome().detail()}}
+                       .dump()
+                << "\n";
+    } else if (resp.committed()) {
+      std::cout << "committed at log index " << resp.log_index() << " (height " << resp.height()
+                << "): " << (resp.outcome().accepted() ? "accepted" : "REJECTED " +
+                                                                         resp.outcome().reason() +
+                                                                         ": " +
+                                                                         resp.outcome().detail())
+                << "\n";
+    } else {
+      std::cout << "admitted, digest " << ToHex(resp.digest()) << "\n";
+    }
+  });
+
+  // get
+  static uint64_t index = 0;
+  static std::string digest_hex;
+  auto* get = app.add_subcommand("get", "one committed entry by log index or digest");
+  auto* idx_opt = get->add_option("--index", index, "log index");
+  get->add_option("--digest", digest_hex, "entry digest (hex)");
+  get->callback([&] {
+    auto stub = LedgerService::NewStub(Connect(g.node));
+    coalition::v1::GetEntryRequest req;
+    if (idx_opt->count()) {
+      req.set_log_index(index);
+    } else {
+      req.set_digest(OrDie(FromHex(digest_hex)));
+    }
+    coalition::v1::GetEntryResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx, g.deadline_ms);
+    auto st = FromGrpc(stub->GetEntry(&ctx, req, &resp));
+    if (!st.ok()) Die(st);
+    std::cout << MessageToJson(resp.record()) << "\n";
+  });
+}
+
+}  // namespace coal::tools
