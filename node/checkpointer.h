@@ -1,0 +1,73 @@
+// Checkpoint cosigning (DESIGN §7). After each block that grows the log, the node cosigns the C2SP
+// checkpoint (origin = chain id, size, root) with its validator key (tlog-cosignature v1, key name
+// = validator id) and sends the cosignature to the others. Cosignatures for a (size, root) are
+// gathered; with 2f+1 distinct valid ones the note is a quorum checkpoint, stored in the ledger.
+// Cosignatures that arrive before this node reached their size wait (bounded by kPendingSizesMax).
+//
+// Thread-safe: all methods lock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "coalition/v1/genesis.pb.h"
+#include "coalition/v1/ledger.pb.h"
+#include "crypto/checkpoint_note.h"
+#include "crypto/ed25519.h"
+
+namespace coal::node {
+
+class Checkpointer {
+ public:
+  Checkpointer(const coalition::v1::Genesis& genesis, std::string chain_id, uint32_t self,
+               const crypto::Signer* signer);
+
+  // This node's log reached (size, root): returns its own cosignature to broadcast (or nothing if
+  // this size was cosigned already), and a quorum checkpoint if one is complete now.
+  struct Result {
+    std::optional<coalition::v1::Cosignature> own;
+    std::optional<coalition::v1::Checkpoint> quorum;
+  };
+  Result OnLogSize(uint64_t size, const Hash& root, int64_t now_ms);
+
+  // A peer's cosignature for (size, root). A quorum checkpoint when this one completes it.
+  // INVALID_ARGUMENT / UNAUTHENTICATED for a malformed or invalid cosignature.
+  absl::StatusOr<std::optional<coalition::v1::Checkpoint>> OnCosignature(
+      uint32_t from, uint64_t size, const std::string& root,
+      const coalition::v1::Cosignature& cosig);
+
+  size_t quorum() const { return quorum_; }
+  const std::vector<crypto::NoteVerifierKey>& keys() const { return keys_; }
+
+ private:
+  struct Pending {
+    std::string root;                               // claimed by the first cosigner
+    std::map<uint32_t, crypto::NoteSignature> sigs;  // validator index -> signature
+    bool verified_root = false;                      // our own log has this (size, root)
+    bool done = false;
+  };
+  std::optional<coalition::v1::Checkpoint> MaybeQuorum(uint64_t size, Pending& p);
+
+  static constexpr size_t kPendingSizesMax = 256;
+
+  const std::string chain_id_;
+  const uint32_t self_;
+  const crypto::Signer* const signer_;
+  std::vector<crypto::NoteVerifierKey> keys_;  // index = validator index
+  size_t quorum_ = 0;
+
+  std::mutex mu_;
+  std::map<uint64_t, Pending> pending_;  // guarded by mu_
+  uint64_t own_size_ = 0;                // guarded by mu_
+};
+
+// Builds the Checkpoint proto fields from a note (origin, size, root, cosignatures).
+absl::StatusOr<coalition::v1::Checkpoint> CheckpointFromNote(const std::string& note,
+                                                            uint64_t height = 0);
+
+}  // namespace coal::node

@@ -1,0 +1,129 @@
+// The ledger of one node: applies committed blocks in order and answers reads.
+//
+// Apply(block): decodes the block payload (a BlockPayload of envelopes), runs every entry through
+// the EntryExecutor (domain rules), and writes ONE synced RocksDB batch: the committed block with
+// its commit proof, an EntryRecord per entry (the Merkle leaf), the Merkle nodes, the digest index,
+// domain state and the new height. A block at or below the stored height is skipped, so replays
+// after a crash or from catch-up are harmless. Nothing is visible to readers before the batch is
+// durable.
+//
+// Thread safety: Apply is called from one thread (the replica loop); reads and waits from any.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "coalition/v1/consensus.pb.h"
+#include "coalition/v1/genesis.pb.h"
+#include "coalition/v1/ledger.pb.h"
+#include "crypto/bytes.h"
+#include "storage/kv_store.h"
+#include "storage/merkle_log.h"
+
+namespace coal::node {
+
+struct ExecContext {
+  uint64_t height = 0;
+  uint64_t log_index = 0;
+  int64_t block_time_ms = 0;
+};
+
+// The plug-in point for domain rules. Deterministic: reads only its state and the block.
+class EntryExecutor {
+ public:
+  virtual ~EntryExecutor() = default;
+  virtual void BeginBlock() = 0;
+  virtual coalition::v1::Outcome Apply(const ExecContext& ctx,
+                                       const coalition::v1::Envelope& envelope,
+                                       const std::string& digest) = 0;
+  // Stages the block's state writes into `batch`.
+  virtual absl::Status FinishBlock(storage::WriteBatch* batch) = 0;
+  virtual void AbortBlock() = 0;
+};
+
+// Accepts every entry (the node's default before domain rules are plugged in).
+class AcceptAllExecutor final : public EntryExecutor {
+ public:
+  void BeginBlock() override {}
+  coalition::v1::Outcome Apply(const ExecContext&, const coalition::v1::Envelope&,
+                               const std::string&) override;
+  absl::Status FinishBlock(storage::WriteBatch*) override { return absl::OkStatus(); }
+  void AbortBlock() override {}
+};
+
+struct CommittedEntry {
+  uint64_t log_index = 0;
+  uint64_t height = 0;
+  int64_t block_time_ms = 0;
+  coalition::v1::Outcome outcome;
+};
+
+class Ledger {
+ public:
+  // `kv` and `executor` must outlive the ledger.
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(storage::KvStore* kv,
+                                                      EntryExecutor* executor);
+
+  // Applies one committed block. Returns the digests of its entries (for the mempool).
+  absl::StatusOr<std::vector<std::string>> Apply(const coalition::v1::CommittedBlock& block);
+
+  uint64_t height() const;
+  uint64_t tree_size() const;
+  Hash root() const;
+  std::string last_block_id() const;
+
+  absl::StatusOr<coalition::v1::EntryRecord> GetEntry(uint64_t log_index) const;
+  absl::StatusOr<std::string> GetLeaf(uint64_t log_index) const;
+  absl::StatusOr<uint64_t> IndexOfDigest(const std::string& digest) const;
+  absl::StatusOr<coalition::v1::CommittedBlock> GetBlock(uint64_t height) const;
+
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t m, uint64_t n) const;
+  absl::StatusOr<Hash> RootAt(uint64_t size) const;
+
+  // Quorum checkpoints (2f+1 cosignatures), newest wins.
+  absl::Status StoreQuorumCheckpoint(const coalition::v1::Checkpoint& checkpoint);
+  std::optional<coalition::v1::Checkpoint> LatestQuorumCheckpoint() const;
+
+  // Blocks until the entry with `digest` is committed or `deadline` passes (DEADLINE_EXCEEDED).
+  absl::StatusOr<CommittedEntry> WaitForDigest(const std::string& digest, absl::Time deadline) const;
+  // Blocks until tree_size() > index or the deadline passes; returns the tree size.
+  uint64_t WaitForSize(uint64_t index, absl::Time deadline) const;
+
+  storage::KvStore* kv() const { return kv_; }
+
+ private:
+  Ledger(storage::KvStore* kv, EntryExecutor* executor);
+  absl::Status Load();
+
+  static constexpr size_t kRecentCommitsMax = 100'000;
+
+  storage::KvStore* const kv_;
+  EntryExecutor* const executor_;
+  mutable absl::Mutex log_mu_;  // readers: proofs; writer: Apply
+  std::unique_ptr<storage::MerkleLog> log_ ABSL_GUARDED_BY(log_mu_);
+
+  mutable absl::Mutex mu_;
+  uint64_t height_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t committed_size_ ABSL_GUARDED_BY(mu_) = 0;  // log size, mirrored for waiters
+  std::string last_block_id_ ABSL_GUARDED_BY(mu_);
+  std::optional<coalition::v1::Checkpoint> checkpoint_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, CommittedEntry> recent_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> recent_order_ ABSL_GUARDED_BY(mu_);
+  mutable absl::CondVar committed_cv_;
+};
+
+// Key helpers shared with readers.
+std::string DigestIndexKey(const std::string& digest);
+
+}  // namespace coal::node

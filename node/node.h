@@ -1,0 +1,29 @@
+// The composition root of coalition-node: opens storage (checking the genesis), builds the ledger,
+// executor, mempool, replica (consensus driver), gRPC servers and the HTTP endpoint, and stops them
+// in reverse order. Create/Start/Stop are called from the main thread only.
+#pragma once
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "coalition/v1/genesis.pb.h"
+#include "node/config.h"
+
+namespace coal::node {
+
+class Node {
+ public:
+  static absl::StatusOr<std::unique_ptr<Node>> Create(const NodeConfig& config);
+  ~Node();
+  absl::Status Start();
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace coal::node

@@ -1,0 +1,200 @@
+#include "node/peer_transport.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+
+namespace coal::node {
+namespace {
+
+constexpr auto kBackoffMin = std::chrono::milliseconds(50);
+constexpr auto kBackoffMax = std::chrono::milliseconds(2000);
+constexpr int kPeerMessageBytesMax = 64 << 20;
+
+absl::StatusOr<std::string> ReadPem(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError("cannot read TLS file " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+absl::StatusOr<TlsFiles> LoadTlsFiles(const std::string& ca, const std::string& cert,
+                                      const std::string& key) {
+  TlsFiles f;
+  auto a = ReadPem(ca);
+  if (!a.ok()) return a.status();
+  auto b = ReadPem(cert);
+  if (!b.ok()) return b.status();
+  auto c = ReadPem(key);
+  if (!c.ok()) return c.status();
+  f.ca_cert_pem = *a;
+  f.cert_pem = *b;
+  f.key_pem = *c;
+  return f;
+}
+
+std::shared_ptr<grpc::ServerCredentials> PeerServerCredentials(const TlsFiles& tls) {
+  grpc::SslServerCredentialsOptions opts(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  opts.pem_root_certs = tls.ca_cert_pem;
+  opts.pem_key_cert_pairs.push_back({tls.key_pem, tls.cert_pem});
+  return grpc::SslServerCredentials(opts);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsFiles& tls) {
+  grpc::SslCredentialsOptions opts;
+  opts.pem_root_certs = tls.ca_cert_pem;
+  opts.pem_private_key = tls.key_pem;
+  opts.pem_cert_chain = tls.cert_pem;
+  return grpc::SslCredentials(opts);
+}
+
+PeerSender::PeerSender(PeerInfo peer, uint32_t self,
+                       std::shared_ptr<grpc::ChannelCredentials> creds, size_t queue_max)
+    : peer_(std::move(peer)), self_(self), queue_max_(queue_max) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(kPeerMessageBytesMax);
+  args.SetMaxReceiveMessageSize(kPeerMessageBytesMax);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  args.SetSslTargetNameOverride("localhost");
+  channel_ = grpc::CreateCustomChannel(peer_.addr, creds, args);
+  stub_ = coalition::v1::PeerService::NewStub(channel_);
+  thread_ = std::thread([this] { Run(); });
+}
+
+PeerSender::~PeerSender() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void PeerSender::Enqueue(coalition::v1::PeerEnvelope msg) {
+  {
+    std::lock_guard lock(mu_);
+    if (queue_.size() >= queue_max_) {
+      queue_.pop_front();
+      dropped_.fetch_add(1);
+    }
+    msg.set_sender(self_);
+    queue_.push_back(std::move(msg));
+  }
+  cv_.notify_one();
+}
+
+void PeerSender::Run() {
+  auto backoff = kBackoffMin;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      if (stop_) return;
+    }
+    grpc::ClientContext ctx;
+    coalition::v1::PeerAck ack;
+    auto writer = stub_->Send(&ctx, &ack);
+    bool healthy = true;
+    bool wrote_any = false;
+    while (healthy) {
+      coalition::v1::PeerEnvelope msg;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(500),
+                     [this] { return stop_ || !queue_.empty(); });
+        if (stop_) {
+          lock.unlock();
+          writer->WritesDone();
+          ctx.TryCancel();
+          return;
+        }
+        if (queue_.empty()) {
+          // Idle: check that the channel still works so `connected` is truthful.
+          auto state = channel_->GetState(true);
+          connected_.store(state == GRPC_CHANNEL_READY);
+          if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+            healthy = false;
+          }
+          continue;
+        }
+        msg = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      if (!writer->Write(msg)) {
+        healthy = false;
+        // The message is lost with the stream; consensus retransmits what matters (timeouts,
+        // sync), so we do not requeue and risk a head-of-line loop on a poison message.
+        break;
+      }
+      wrote_any = true;
+      connected_.store(true);
+      backoff = kBackoffMin;
+    }
+    connected_.store(false);
+    ctx.TryCancel();
+    (void)writer->Finish();
+    (void)wrote_any;
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, backoff, [this] { return stop_; });
+    backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kBackoffMax));
+  }
+}
+
+PeerServiceImpl::PeerServiceImpl(std::vector<std::string> validator_ids, bool require_tls,
+                                 MessageHandler on_msg, SyncHandler on_sync)
+    : validator_ids_(std::move(validator_ids)),
+      require_tls_(require_tls),
+      on_msg_(std::move(on_msg)),
+      on_sync_(std::move(on_sync)) {}
+
+int PeerServiceImpl::CallerIndex(grpc::ServerContext* ctx) const {
+  auto auth = ctx->auth_context();
+  if (!auth || !auth->IsPeerAuthenticated()) return -1;
+  for (const auto& cn : auth->FindPropertyValues("x509_common_name")) {
+    const std::string name(cn.data(), cn.size());
+    for (size_t i = 0; i < validator_ids_.size(); ++i) {
+      if (validator_ids_[i] == name) return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+grpc::Status PeerServiceImpl::Send(grpc::ServerContext* ctx,
+                                   grpc::ServerReader<coalition::v1::PeerEnvelope>* reader,
+                                   coalition::v1::PeerAck*) {
+  const int caller = CallerIndex(ctx);
+  if (require_tls_ && caller < 0) {
+    rejected_identity_.fetch_add(1);
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "peer certificate does not name a validator");
+  }
+  coalition::v1::PeerEnvelope msg;
+  while (reader->Read(&msg)) {
+    if (require_tls_ && msg.sender() != static_cast<uint32_t>(caller)) {
+      rejected_identity_.fetch_add(1);
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "sender index does not match the TLS identity");
+    }
+    on_msg_(msg);
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PeerServiceImpl::Sync(grpc::ServerContext* ctx, const coalition::v1::SyncRequest* req,
+                                   coalition::v1::SyncResponse* resp) {
+  if (require_tls_ && CallerIndex(ctx) < 0) {
+    rejected_identity_.fetch_add(1);
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "peer certificate does not name a validator");
+  }
+  return on_sync_(*req, resp);
+}
+
+}  // namespace coal::node

@@ -1,0 +1,122 @@
+// The replica: drives the pure consensus core with real I/O. One loop thread owns the core; it
+// pops events (peer messages, timer expiry, new mempool entries) from a bounded queue, feeds them
+// to the core and carries out the actions in the order safety needs: persist safety state (synced)
+// -> persist blocks -> send messages -> apply commits. Committed blocks go to the Ledger; after each
+// block that grows the log, the replica cosigns a checkpoint and gathers 2f+1 cosignatures into a
+// quorum checkpoint. A node that lags fetches committed blocks (with their QCs, verified) from peers.
+//
+// Thread safety: OnPeerMessage / ForwardEntry / FillStatus / HandleSync may be called from any
+// thread; everything else runs on the loop thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "coalition/v1/genesis.pb.h"
+#include "coalition/v1/services.pb.h"
+#include "consensus/core.h"
+#include "crypto/ed25519.h"
+#include "node/config.h"
+#include "node/ledger.h"
+#include "node/mempool.h"
+#include "node/metrics.h"
+#include "node/peer_transport.h"
+#include "storage/kv_store.h"
+
+namespace coal::node {
+
+struct ReplicaDeps {
+  coalition::v1::Genesis genesis;
+  std::string chain_id;
+  uint32_t self = 0;
+  const crypto::Signer* signer = nullptr;  // the validator's consensus key
+  storage::KvStore* kv = nullptr;
+  Ledger* ledger = nullptr;
+  Mempool* mempool = nullptr;
+  Metrics* metrics = nullptr;
+  Limits limits;
+  std::shared_ptr<grpc::ChannelCredentials> peer_creds;
+  // Admission check used for entries forwarded by peers (same as client admission).
+  std::function<absl::Status(const coalition::v1::Envelope&)> admit;
+};
+
+class Replica {
+ public:
+  explicit Replica(ReplicaDeps deps);
+  ~Replica();
+
+  absl::Status Start();
+  void Stop();
+
+  // From the peer service (gRPC threads).
+  void OnPeerMessage(const coalition::v1::PeerEnvelope& msg);
+  grpc::Status HandleSync(const coalition::v1::SyncRequest& req, coalition::v1::SyncResponse* resp);
+  // From the client service: an admitted entry to forward to the other validators.
+  void ForwardEntry(const coalition::v1::Envelope& env);
+  void FillStatus(coalition::v1::StatusResponse* resp) const;
+
+ private:
+  struct Event {
+    enum Kind { kPeer, kWake } kind = kWake;
+    uint32_t from = 0;
+    coalition::v1::ConsensusMessage msg;
+  };
+
+  void Loop();
+  void Handle(consensus::Actions actions);
+  void MaybeAnswerPayload(int64_t now_ms);
+  void ApplyCommitted(const coalition::v1::CommittedBlock& block);
+  void CosignCurrent();
+  void OnCosignature(const coalition::v1::PeerEnvelope& msg);
+  void CatchUp();
+  void FlushForwards();
+  void Push(Event ev);
+  absl::Status PersistSafety(const coalition::v1::SafetyState& state);
+  absl::Status PersistBlocks(const std::vector<coalition::v1::Block>& blocks);
+  absl::Status LoadRecovery(consensus::Recovery* recovery);
+  void SendTo(uint32_t peer, const coalition::v1::ConsensusMessage& msg);
+  void Broadcast(const coalition::v1::ConsensusMessage& msg);
+  absl::Status ValidatePayload(const std::string& payload);
+
+  static constexpr size_t kEventQueueMax = 65536;
+  static constexpr size_t kForwardBatchMax = 512;
+  static constexpr int64_t kIdleBlockMs = 150;   // propose an empty block at most this often
+  static constexpr size_t kPendingCosignSizesMax = 64;
+  static constexpr uint32_t kSyncBlocksMax = 256;
+
+  ReplicaDeps deps_;
+  std::vector<std::unique_ptr<PeerSender>> peers_;  // index = validator index; null for self
+  std::unique_ptr<consensus::Core> core_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Event> events_;                        // guarded by mu_
+  std::vector<coalition::v1::Envelope> forwards_;   // guarded by mu_
+  bool stop_ = false;                               // guarded by mu_
+  std::thread thread_;
+
+  // Loop-thread state.
+  std::optional<uint64_t> payload_round_;
+  int64_t payload_requested_ms_ = 0;
+  int64_t timer_deadline_ms_ = 0;
+  uint64_t last_cosigned_size_ = 0;
+  int64_t last_catchup_ms_ = 0;
+  uint64_t peer_commit_height_ = 0;  // highest committed height a peer has shown us
+  // size -> (root, signer index -> cosignature line)
+  std::map<uint64_t, std::pair<std::string, std::map<uint32_t, std::string>>> cosigs_;
+  std::mutex cosig_mu_;  // cosigs_ is touched by gRPC threads too
+
+  std::atomic<uint64_t> round_{0};
+  std::atomic<uint64_t> committed_height_{0};
+};
+
+}  // namespace coal::node

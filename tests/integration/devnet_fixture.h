@@ -1,0 +1,128 @@
+// A real devnet for integration tests: coalition-node processes on 127.0.0.1 with ephemeral
+// ports, in a fresh temp folder, torn down after the test. Waits poll with deadlines, never sleep
+// blindly. Not thread-safe (one test thread).
+#pragma once
+
+#include <gtest/gtest.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coalition/v1/domain.pb.h"
+#include "coalition/v1/services.grpc.pb.h"
+#include "crypto/dsse.h"
+#include "crypto/key_file.h"
+#include "tools/coalctl/client.h"
+#include "tools/coalctl/devnet.h"
+
+namespace coal::testing {
+
+inline std::string BinDir() {
+  std::error_code ec;
+  return std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
+}
+
+// Polls `cond` every 20 ms until it is true or `timeout` passes.
+inline bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+class DevnetTest : public ::testing::Test {
+ protected:
+  void StartDevnet(int nodes = 4, const std::string& byzantine = "") {
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("coal_it_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+    tools::DevnetOptions o;
+    o.dir = dir_;
+    o.nodes = nodes;
+    o.base_port = 0;
+    o.round_timeout_ms = 300;
+    o.node_binary = BinDir() + "/coalition-node";
+    o.byzantine_node_mode = byzantine;
+    ASSERT_TRUE(tools::DevnetInit(o).ok());
+    ASSERT_TRUE(tools::DevnetStartAll(dir_, o.node_binary).ok());
+    auto st = tools::DevnetStatus(dir_);
+    ASSERT_TRUE(st.ok());
+    nodes_ = *st;
+    for (const auto& n : nodes_) {
+      stubs_.push_back(coalition::v1::LedgerService::NewStub(tools::Connect(n.client_addr)));
+    }
+    for (int i = 0; i < nodes; ++i) {
+      ASSERT_TRUE(WaitFor([&] { return Status(i).ok(); }, std::chrono::seconds(20)))
+          << "node " << i << " did not answer; log: " << NodeLog(i);
+    }
+    chain_id_ = Status(0)->chain_id();
+  }
+
+  void TearDown() override {
+    if (!dir_.empty()) {
+      (void)tools::DevnetDown(dir_);
+      if (!HasFailure()) std::filesystem::remove_all(dir_);
+    }
+  }
+
+  std::string NodeLog(int i) const {
+    std::ifstream in(dir_ + "/node-" + std::to_string(i) + "/node.log");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string s = ss.str();
+    return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
+  }
+
+  absl::StatusOr<coalition::v1::StatusResponse> Status(int i) {
+    return tools::FetchStatus(*stubs_[i], 2000);
+  }
+
+  std::unique_ptr<crypto::Ed25519Signer> MemberKey(const std::string& member) {
+    auto k = crypto::LoadKeyFile(dir_ + "/keys/" + member + ".key");
+    EXPECT_TRUE(k.ok()) << k.status();
+    return std::move(k).value();
+  }
+
+  coalition::v1::Envelope Attestation(const crypto::Signer& signer, const std::string& member,
+                                      const std::string& subject, size_t body_bytes = 64) {
+    coalition::v1::Attestation att;
+    auto* h = att.mutable_header();
+    h->set_author(member);
+    h->set_created_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+    h->set_nonce(subject + "-" + std::to_string(nonce_++) + "-nonce");
+    h->set_chain_id(chain_id_);
+    att.set_subject(subject);
+    att.set_body(std::string(body_bytes, 'x'));
+    return crypto::MakeEnvelope(signer, "coalition.v1.Attestation", att.SerializeAsString());
+  }
+
+  grpc::Status Submit(int node, const coalition::v1::Envelope& env, bool wait,
+                      coalition::v1::SubmitResponse* resp, int deadline_ms = 15000) {
+    coalition::v1::SubmitRequest req;
+    *req.mutable_envelope() = env;
+    req.set_wait_for_commit(wait);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+    return stubs_[node]->Submit(&ctx, req, resp);
+  }
+
+  std::string dir_;
+  std::string chain_id_;
+  std::vector<tools::DevnetNode> nodes_;
+  std::vector<std::unique_ptr<coalition::v1::LedgerService::Stub>> stubs_;
+  uint64_t nonce_ = 0;
+};
+
+}  // namespace coal::testing
