@@ -34,6 +34,12 @@ absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t m, uint64_t n,
                                                    const SubtreeSource& source);
 
 // Verification; INVALID_ARGUMENT naming what failed (e.g. "inclusion proof: root mismatch").
+// Inclusion: "index I >= size N", "wrong length", "root mismatch". The proof length is fixed by
+// (index, size), so any added or dropped hash is "wrong length".
+// Consistency: "old size M > new size N", "wrong length", "old root mismatch", "new root mismatch",
+// "root mismatch at equal sizes". m == n needs an empty proof and equal roots; m == 0 needs an
+// empty proof and old_root == EmptyRoot(). When m is a power of two RFC 9162 takes old_root as the
+// first path element, so a wrong old_root is reported as "new root mismatch".
 absl::Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
                              const std::vector<Hash>& proof, const Hash& root);
 absl::Status VerifyConsistency(uint64_t m, uint64_t n, const Hash& old_root, const Hash& new_root,
