@@ -44,18 +44,21 @@ int32_t DecodeUtf8(std::string_view text, size_t* pos) {
     ++*pos;
     return lead;
   }
-  size_t length = 0;
-  uint32_t code_point = 0;
-  uint32_t smallest = 0;
-  if ((lead & 0xE0) == 0xC0) {
-    length = 2, code_point = lead & 0x1F, smallest = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    length = 3, code_point = lead & 0x0F, smallest = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    length = 4, code_point = lead & 0x07, smallest = 0x10000;
-  } else {
-    return -1;
+  // Sequence length, payload bits of the lead byte, and the smallest code point of that length.
+  struct Form {
+    uint8_t mask, lead, length, payload;
+    uint32_t smallest;
+  };
+  static constexpr Form kForms[] = {
+      {0xE0, 0xC0, 2, 0x1F, 0x80}, {0xF0, 0xE0, 3, 0x0F, 0x800}, {0xF8, 0xF0, 4, 0x07, 0x10000}};
+  const Form* form = nullptr;
+  for (const Form& f : kForms) {
+    if ((lead & f.mask) == f.lead) form = &f;
   }
+  if (form == nullptr) return -1;
+  const size_t length = form->length;
+  const uint32_t smallest = form->smallest;
+  uint32_t code_point = lead & form->payload;
   if (text.size() - *pos < length) return -1;
   for (size_t i = 1; i < length; ++i) {
     const auto next = static_cast<uint8_t>(text[*pos + i]);
