@@ -228,7 +228,8 @@ SubtreeSource SourceFromLeaves(const std::vector<Hash>& leaf_hashes) {
     const std::vector<Hash>& below = levels->back();
     std::vector<Hash> above;
     above.reserve(below.size() / 2);
-    for (size_t i = 0; i + 1 < below.size(); i += 2) above.push_back(NodeHash(below[i], below[i + 1]));
+    for (size_t i = 0; i + 1 < below.size(); i += 2)
+      above.push_back(NodeHash(below[i], below[i + 1]));
     levels->push_back(std::move(above));
   }
   return [levels](uint32_t level, uint64_t index) -> absl::StatusOr<Hash> {

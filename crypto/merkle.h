@@ -17,9 +17,9 @@
 
 namespace coal::merkle {
 
-Hash LeafHash(std::string_view leaf);                 // SHA-256(0x00 || leaf)
-Hash NodeHash(const Hash& left, const Hash& right);   // SHA-256(0x01 || left || right)
-Hash EmptyRoot();                                     // SHA-256("")
+Hash LeafHash(std::string_view leaf);                // SHA-256(0x00 || leaf)
+Hash NodeHash(const Hash& left, const Hash& right);  // SHA-256(0x01 || left || right)
+Hash EmptyRoot();                                    // SHA-256("")
 
 // Hash of the perfect subtree at (level, index); level 0 = leaf hashes.
 using SubtreeSource = std::function<absl::StatusOr<Hash>(uint32_t level, uint64_t index)>;

@@ -118,7 +118,13 @@ const absl::Status kConsistencyNewRoot = Inv("consistency proof: new root mismat
 
 // The eight inputs of the reference tree, hex.
 const char* const kCtInputs[8] = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
     "606162636465666768696a6b6c6d6e6f",
 };
 
@@ -359,7 +365,8 @@ void CheckConsistencyTampering(const std::vector<Hash>& leaves, uint64_t m, uint
       if (needed != proof.size()) {
         EXPECT_EQ(got, kConsistencyWrongLength) << mm << " " << nn;
       } else {
-        EXPECT_THAT(got, AnyOf(Eq(kConsistencyOldRoot), Eq(kConsistencyNewRoot))) << mm << " " << nn;
+        EXPECT_THAT(got, AnyOf(Eq(kConsistencyOldRoot), Eq(kConsistencyNewRoot)))
+            << mm << " " << nn;
       }
     }
   };
@@ -496,8 +503,9 @@ struct CountingSource {
 };
 
 TEST(MerkleCostTest, ProofsAndRootsReadLogarithmicallyManyHashes) {
-  const uint64_t sizes[] = {1, 2, 3, 1000, 1u << 20, (1u << 20) - 1, 10'000'000, 1ull << 40,
-                            (1ull << 40) + 12345, UINT64_MAX};
+  const uint64_t sizes[] = {
+      1,         2, 3, 1000, 1u << 20, (1u << 20) - 1, 10'000'000, 1ull << 40, (1ull << 40) + 12345,
+      UINT64_MAX};
   for (uint64_t n : sizes) {
     const int bits = std::bit_width(n);
     const uint64_t probes[] = {0, n / 3, n / 2, n - 1};

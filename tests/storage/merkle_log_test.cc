@@ -1,0 +1,427 @@
+// MerkleLog over MemoryKvStore and RocksKvStore: roots and proofs equal crypto/merkle.h's over the
+// same leaves and verify with it, the stored layout, two-phase append (commit, abort, failed
+// write), restart, O(log n) reads that never touch leaves, and corruption found on Load.
+#include "storage/merkle_log.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "crypto/bytes.h"
+#include "crypto/merkle.h"
+#include "storage/memory_kv_store.h"
+#include "storage/rocks_kv_store.h"
+
+namespace coal::storage {
+namespace {
+
+const std::string kGenesis(32, '\x42');
+
+std::string LeafBytes(uint64_t i) {
+  return absl::StrCat("entry-", i, "-", std::string(i % 7, 'x'));
+}
+
+std::vector<std::string> Leaves(uint64_t begin, uint64_t end) {
+  std::vector<std::string> out;
+  for (uint64_t i = begin; i < end; ++i) out.push_back(LeafBytes(i));
+  return out;
+}
+
+std::vector<Hash> LeafHashes(uint64_t count) {
+  std::vector<Hash> out;
+  for (uint64_t i = 0; i < count; ++i) out.push_back(merkle::LeafHash(LeafBytes(i)));
+  return out;
+}
+
+// Appends [begin, end) as one committed batch.
+void AppendCommitted(MerkleLog& log, KvStore& store, uint64_t begin, uint64_t end) {
+  ASSERT_EQ(log.size(), begin);
+  WriteBatch batch;
+  ASSERT_EQ(log.AppendTo(Leaves(begin, end), &batch), absl::OkStatus());
+  ASSERT_EQ(store.Write(batch), absl::OkStatus());
+  log.Commit();
+  ASSERT_EQ(log.size(), end);
+}
+
+// Appends leaves 0..total-1 in blocks of varying sizes, empty blocks included.
+void AppendInBlocks(MerkleLog& log, KvStore& store, uint64_t total) {
+  const uint64_t block_sizes[] = {1, 0, 2, 3, 7, 1, 13, 0, 32, 5};
+  uint64_t next = 0;
+  for (size_t b = 0; next < total; ++b) {
+    const uint64_t end = std::min(total, next + block_sizes[b % std::size(block_sizes)]);
+    AppendCommitted(log, store, next, end);
+    next = end;
+  }
+}
+
+// Counts Get calls per column of a wrapped store.
+class CountingKvStore final : public KvStore {
+ public:
+  explicit CountingKvStore(KvStore* inner) : inner_(inner) {}
+  absl::StatusOr<std::string> Get(Column c, std::string_view key) const override {
+    ++gets_[static_cast<int>(c)];
+    return inner_->Get(c, key);
+  }
+  absl::Status Write(const WriteBatch& batch, WriteOptions options) override {
+    return inner_->Write(batch, options);
+  }
+  absl::Status Scan(Column c, std::string_view start, std::string_view end,
+                    const std::function<bool(std::string_view, std::string_view)>& fn,
+                    size_t limit) const override {
+    ++scans_;
+    return inner_->Scan(c, start, end, fn, limit);
+  }
+  absl::StatusOr<std::optional<std::pair<std::string, std::string>>> Last(
+      Column c, std::string_view start, std::string_view end) const override {
+    return inner_->Last(c, start, end);
+  }
+  int gets(Column c) const { return gets_[static_cast<int>(c)]; }
+  int scans() const { return scans_; }
+  void Reset() {
+    for (auto& g : gets_) g = 0;
+    scans_ = 0;
+  }
+
+ private:
+  KvStore* inner_;
+  mutable std::atomic<int> gets_[kColumnCount] = {};
+  mutable std::atomic<int> scans_ = 0;
+};
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = ::testing::TempDir() + "/coal_merkle_log_XXXXXX";
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<RocksKvStore> OpenRocks(const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<RocksKvStore>> store =
+      RocksKvStore::Open(dir, RocksOptions{.expected_genesis_hash = kGenesis});
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
+// A loaded, empty log over a MemoryKvStore.
+class MerkleLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(log_.Load(), absl::OkStatus()); }
+  MemoryKvStore store_;
+  MerkleLog log_{&store_};
+};
+
+TEST_F(MerkleLogTest, EmptyLog) {
+  EXPECT_EQ(log_.size(), 0u);
+  EXPECT_EQ(log_.Root(), merkle::EmptyRoot());
+  EXPECT_EQ(log_.RootAt(0).value(), merkle::EmptyRoot());
+  EXPECT_EQ(log_.RootAt(1).status(), absl::OutOfRangeError("merkle log: tree size 1 > log size 0"));
+  EXPECT_EQ(log_.InclusionProof(0, 0).status(),
+            absl::InvalidArgumentError("inclusion proof: index 0 >= size 0"));
+  EXPECT_TRUE(log_.ConsistencyProof(0, 0).value().empty());
+  EXPECT_EQ(log_.Leaf(0).status(),
+            absl::NotFoundError("merkle log: no entry at index 0 (log size 0)"));
+}
+
+TEST_F(MerkleLogTest, StoredLayout) {
+  AppendCommitted(log_, store_, 0, 3);
+  EXPECT_EQ(EntryKey(2), std::string("\0\0\0\0\0\0\0\x02", 8));
+  EXPECT_EQ(MerkleNodeKey(1, 0), std::string("\x01\0\0\0\0\0\0\0\0", 9));
+  EXPECT_EQ(store_.Get(Column::kEntries, EntryKey(2)).value(), LeafBytes(2));
+  EXPECT_EQ(store_.Get(Column::kMeta, kMerkleSizeKey).value(), BigEndian64(3));
+  const std::vector<Hash> h = LeafHashes(3);
+  EXPECT_EQ(store_.Get(Column::kMerkle, MerkleNodeKey(0, 2)).value(), HashBytes(h[2]));
+  EXPECT_EQ(store_.Get(Column::kMerkle, MerkleNodeKey(1, 0)).value(),
+            HashBytes(merkle::NodeHash(h[0], h[1])));
+  // Three leaves: three level-0 hashes and one level-1 hash; (1, 1) is not complete yet.
+  EXPECT_EQ(store_.KeyCount(Column::kMerkle), 4u);
+  EXPECT_EQ(store_.KeyCount(Column::kEntries), 3u);
+  EXPECT_EQ(log_.Leaf(1).value(), LeafBytes(1));
+  EXPECT_EQ(log_.LeafHashAt(1).value(), h[1]);
+}
+
+TEST_F(MerkleLogTest, RootsAndProofsEqualInMemoryOnesAndVerify) {
+  constexpr uint64_t kLeaves = 70;
+  AppendInBlocks(log_, store_, kLeaves);
+  const std::vector<Hash> hashes = LeafHashes(kLeaves);
+  const merkle::SubtreeSource reference = merkle::SourceFromLeaves(hashes);
+  EXPECT_EQ(log_.Root(), merkle::RootOf(hashes));
+  for (uint64_t n = 0; n <= kLeaves; ++n) {
+    const Hash root = log_.RootAt(n).value();
+    ASSERT_EQ(root, merkle::RootAt(n, reference).value()) << "size " << n;
+    for (uint64_t i = 0; i < n; ++i) {
+      absl::StatusOr<std::vector<Hash>> proof = log_.InclusionProof(i, n);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      ASSERT_EQ(*proof, merkle::InclusionProof(i, n, reference).value()) << i << "/" << n;
+      ASSERT_EQ(merkle::VerifyInclusion(i, n, hashes[i], *proof, root), absl::OkStatus());
+    }
+    for (uint64_t m = 0; m <= n; ++m) {
+      absl::StatusOr<std::vector<Hash>> proof = log_.ConsistencyProof(m, n);
+      ASSERT_TRUE(proof.ok()) << proof.status();
+      ASSERT_EQ(*proof, merkle::ConsistencyProof(m, n, reference).value()) << m << "/" << n;
+      ASSERT_EQ(merkle::VerifyConsistency(m, n, log_.RootAt(m).value(), root, *proof),
+                absl::OkStatus());
+    }
+  }
+  EXPECT_EQ(log_.InclusionProof(3, kLeaves + 1).status(),
+            absl::OutOfRangeError("merkle log: tree size 71 > log size 70"));
+  EXPECT_EQ(log_.ConsistencyProof(3, kLeaves + 1).status(),
+            absl::OutOfRangeError("merkle log: tree size 71 > log size 70"));
+  EXPECT_EQ(log_.InclusionProof(70, 70).status(),
+            absl::InvalidArgumentError("inclusion proof: index 70 >= size 70"));
+  EXPECT_EQ(log_.ConsistencyProof(9, 8).status(),
+            absl::InvalidArgumentError("consistency proof: old size 9 > new size 8"));
+}
+
+TEST(MerkleLogStoreTest, ProofsReadLogarithmicallyManyHashesAndNoLeaves) {
+  MemoryKvStore inner;
+  CountingKvStore store(&inner);
+  MerkleLog log(&store);
+  ASSERT_EQ(log.Load(), absl::OkStatus());
+  constexpr uint64_t kLeaves = 5000;
+  AppendCommitted(log, store, 0, kLeaves);
+  const int bits = std::bit_width(kLeaves);
+  for (uint64_t n : {kLeaves, kLeaves - 1, uint64_t{4096}, uint64_t{3333}}) {
+    for (uint64_t i : {uint64_t{0}, n / 2, n - 1}) {
+      store.Reset();
+      ASSERT_TRUE(log.InclusionProof(i, n).ok());
+      EXPECT_LE(store.gets(Column::kMerkle), 2 * bits) << i << "/" << n;
+      store.Reset();
+      ASSERT_TRUE(log.ConsistencyProof(i + 1, n).ok());
+      EXPECT_LE(store.gets(Column::kMerkle), 3 * bits) << i + 1 << "/" << n;
+      EXPECT_EQ(store.gets(Column::kEntries), 0);
+      EXPECT_EQ(store.scans(), 0);
+    }
+    store.Reset();
+    ASSERT_TRUE(log.RootAt(n).ok());
+    EXPECT_LE(store.gets(Column::kMerkle), std::popcount(n));
+  }
+  // Load reads one hash per peak.
+  store.Reset();
+  MerkleLog reloaded(&store);
+  ASSERT_EQ(reloaded.Load(), absl::OkStatus());
+  EXPECT_EQ(store.gets(Column::kMerkle), std::popcount(kLeaves));
+  EXPECT_EQ(store.gets(Column::kEntries), 0);
+  EXPECT_EQ(reloaded.Root(), log.Root());
+}
+
+TEST_F(MerkleLogTest, StagedAppendIsInvisibleUntilCommit) {
+  AppendCommitted(log_, store_, 0, 5);
+  const Hash root5 = log_.Root();
+
+  WriteBatch batch;
+  batch.Put(Column::kBlocks, "caller-data", "block");  // the caller's own writes share the batch
+  ASSERT_EQ(log_.AppendTo(Leaves(5, 9), &batch), absl::OkStatus());
+  // The caller's put, 4 entries, 4 leaf hashes, subtrees (1,2) (1,3) (2,1) (3,0), the size.
+  EXPECT_EQ(batch.size(), 1u + 4 + 4 + 4 + 1);
+  EXPECT_EQ(log_.size(), 5u);
+  EXPECT_EQ(log_.Root(), root5);
+  EXPECT_EQ(log_.InclusionProof(0, 6).status().code(), absl::StatusCode::kOutOfRange);
+  WriteBatch second;
+  EXPECT_EQ(log_.AppendTo(Leaves(5, 6), &second),
+            absl::FailedPreconditionError(
+                "merkle log: an append is already staged; Commit or Abort it first"));
+  EXPECT_TRUE(second.empty());
+
+  ASSERT_EQ(store_.Write(batch), absl::OkStatus());
+  log_.Commit();
+  EXPECT_EQ(log_.size(), 9u);
+  EXPECT_EQ(log_.Root(), merkle::RootOf(LeafHashes(9)));
+  EXPECT_EQ(store_.Get(Column::kBlocks, "caller-data").value(), "block");
+}
+
+TEST_F(MerkleLogTest, FailedWriteThenAbortKeepsTheOldTreeAndRetrySucceeds) {
+  AppendCommitted(log_, store_, 0, 6);
+  const Hash root6 = log_.Root();
+
+  store_.FailWritesWith(absl::ResourceExhaustedError("disk full"));
+  WriteBatch batch;
+  ASSERT_EQ(log_.AppendTo(Leaves(6, 11), &batch), absl::OkStatus());
+  EXPECT_EQ(store_.Write(batch), absl::ResourceExhaustedError("disk full"));
+  log_.Abort();
+  EXPECT_EQ(log_.size(), 6u);
+  EXPECT_EQ(log_.Root(), root6);
+
+  store_.FailWritesWith(absl::OkStatus());
+  AppendCommitted(log_, store_, 6, 11);
+  EXPECT_EQ(log_.Root(), merkle::RootOf(LeafHashes(11)));
+  MerkleLog reloaded(&store_);
+  ASSERT_EQ(reloaded.Load(), absl::OkStatus());
+  EXPECT_EQ(reloaded.Root(), log_.Root());
+}
+
+TEST_F(MerkleLogTest, EmptyAppendStagesNothingAndCommits) {
+  AppendCommitted(log_, store_, 0, 2);
+  WriteBatch batch;
+  ASSERT_EQ(log_.AppendTo({}, &batch), absl::OkStatus());
+  EXPECT_TRUE(batch.empty());
+  log_.Commit();
+  EXPECT_EQ(log_.size(), 2u);
+}
+
+TEST(MerkleLogStoreTest, MisuseIsRefused) {
+  MemoryKvStore store;
+  MerkleLog log(&store);
+  WriteBatch batch;
+  EXPECT_EQ(log.AppendTo(Leaves(0, 1), &batch),
+            absl::FailedPreconditionError("merkle log: AppendTo before Load"));
+  ASSERT_EQ(log.Load(), absl::OkStatus());
+  const std::vector<std::string> too_many(kAppendLeavesMax + 1);
+  EXPECT_EQ(log.AppendTo(too_many, &batch),
+            absl::InvalidArgumentError("merkle log: 1048577 leaves in one append, max 1048576"));
+  EXPECT_TRUE(batch.empty());
+  log.Abort();  // nothing staged: a no-op
+}
+
+TEST(MerkleLogDeathTest, CommitWithoutWritingTheBatchAborts) {
+  MemoryKvStore store;
+  MerkleLog log(&store);
+  ASSERT_EQ(log.Load(), absl::OkStatus());
+  EXPECT_DEATH(log.Commit(), "CHECK failed: staged_.has_value()");
+  WriteBatch batch;
+  ASSERT_EQ(log.AppendTo(Leaves(0, 3), &batch), absl::OkStatus());
+  EXPECT_DEATH(log.Commit(), "CHECK failed: !absl::IsNotFound");
+  // A stale size from an earlier block is caught too.
+  ASSERT_EQ(store.Write(batch), absl::OkStatus());
+  log.Commit();
+  ASSERT_EQ(log.AppendTo(Leaves(3, 4), &batch), absl::OkStatus());
+  EXPECT_DEATH(log.Commit(), "CHECK failed: .*== staged_->size");
+}
+
+TEST(MerkleLogStoreTest, LoadFindsCorruption) {
+  {
+    MemoryKvStore store;
+    ASSERT_EQ(store.Put(Column::kMeta, kMerkleSizeKey, "1234567"), absl::OkStatus());
+    EXPECT_EQ(MerkleLog(&store).Load(),
+              absl::DataLossError("merkle log: stored size has 7 bytes, want 8"));
+  }
+  {
+    // Size says 5, entries end at 3.
+    MemoryKvStore store;
+    MerkleLog log(&store);
+    ASSERT_EQ(log.Load(), absl::OkStatus());
+    AppendCommitted(log, store, 0, 4);
+    ASSERT_EQ(store.Put(Column::kMeta, kMerkleSizeKey, BigEndian64(5)), absl::OkStatus());
+    EXPECT_EQ(MerkleLog(&store).Load(),
+              absl::DataLossError(
+                  "merkle log: stored size 5 but the last entry key is 0000000000000003"));
+  }
+  {
+    // Entries without a size.
+    MemoryKvStore store;
+    ASSERT_EQ(store.Put(Column::kEntries, EntryKey(0), "x"), absl::OkStatus());
+    EXPECT_EQ(MerkleLog(&store).Load(),
+              absl::DataLossError(
+                  "merkle log: stored size 0 but the last entry key is 0000000000000000"));
+  }
+  {
+    // A lost peak hash (size 6 = peaks (2,0) and (1,2)); a proof needing it fails the same way.
+    MemoryKvStore store;
+    MerkleLog log(&store);
+    ASSERT_EQ(log.Load(), absl::OkStatus());
+    AppendCommitted(log, store, 0, 6);
+    WriteBatch damage;
+    damage.Delete(Column::kMerkle, MerkleNodeKey(1, 2));
+    ASSERT_EQ(store.Write(damage), absl::OkStatus());
+    const absl::Status lost =
+        absl::DataLossError("merkle log: missing subtree hash at level 1 index 2");
+    EXPECT_EQ(MerkleLog(&store).Load(), lost);
+    EXPECT_EQ(log.InclusionProof(0, 6).status(), lost);
+    ASSERT_EQ(store.Put(Column::kMerkle, MerkleNodeKey(1, 2), "short"), absl::OkStatus());
+    EXPECT_EQ(log.InclusionProof(0, 6).status(),
+              absl::DataLossError("merkle log: subtree hash at level 1 index 2 has 5 bytes"));
+  }
+}
+
+TEST(MerkleLogStoreTest, ReadersSeeOnlyCommittedTreesWhileTheWriterAppends) {
+  constexpr uint64_t kBlocks = 200;
+  constexpr uint64_t kBlockLeaves = 3;
+  MemoryKvStore store;
+  MerkleLog log(&store);
+  ASSERT_EQ(log.Load(), absl::OkStatus());
+  const std::vector<Hash> hashes = LeafHashes(kBlocks * kBlockLeaves);
+  std::atomic<bool> done = false;
+  std::atomic<int> failures = 0;
+  std::thread reader([&] {
+    while (!done.load()) {
+      const uint64_t n = log.size();
+      if (n == 0) continue;
+      // Every committed size has all its hashes stored: the proof must verify.
+      const uint64_t i = n / 2;
+      absl::StatusOr<std::vector<Hash>> proof = log.InclusionProof(i, n);
+      absl::StatusOr<Hash> root = log.RootAt(n);
+      if (!proof.ok() || !root.ok() ||
+          !merkle::VerifyInclusion(i, n, hashes[i], *proof, *root).ok()) {
+        ++failures;
+      }
+    }
+  });
+  for (uint64_t b = 0; b < kBlocks; ++b) {
+    AppendCommitted(log, store, b * kBlockLeaves, (b + 1) * kBlockLeaves);
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(log.Root(), merkle::RootOf(hashes));
+}
+
+TEST(MerkleLogRocksTest, ReopenAfterRestartGivesTheSameTreeAndKeepsGrowing) {
+  TempDir dir;
+  constexpr uint64_t kFirst = 1000;
+  constexpr uint64_t kTotal = 1500;
+  Hash root_before;
+  std::vector<Hash> proof_before;
+  {
+    std::unique_ptr<RocksKvStore> store = OpenRocks(dir.path());
+    ASSERT_NE(store, nullptr);
+    MerkleLog log(store.get());
+    ASSERT_EQ(log.Load(), absl::OkStatus());
+    AppendInBlocks(log, *store, kFirst);
+    root_before = log.Root();
+    proof_before = log.InclusionProof(123, kFirst).value();
+    // A staged but never written append must leave no trace after the restart.
+    WriteBatch lost;
+    ASSERT_EQ(log.AppendTo(Leaves(kFirst, kFirst + 10), &lost), absl::OkStatus());
+  }
+  std::unique_ptr<RocksKvStore> store = OpenRocks(dir.path());
+  ASSERT_NE(store, nullptr);
+  MerkleLog log(store.get());
+  ASSERT_EQ(log.Load(), absl::OkStatus());
+  EXPECT_EQ(log.size(), kFirst);
+  EXPECT_EQ(log.Root(), root_before);
+  EXPECT_EQ(log.Root(), merkle::RootOf(LeafHashes(kFirst)));
+  EXPECT_EQ(log.InclusionProof(123, kFirst).value(), proof_before);
+  EXPECT_EQ(log.Leaf(999).value(), LeafBytes(999));
+
+  AppendCommitted(log, *store, kFirst, kTotal);
+  const std::vector<Hash> hashes = LeafHashes(kTotal);
+  const merkle::SubtreeSource reference = merkle::SourceFromLeaves(hashes);
+  EXPECT_EQ(log.Root(), merkle::RootOf(hashes));
+  EXPECT_EQ(log.RootAt(kFirst).value(), root_before);
+  const std::vector<Hash> consistency = log.ConsistencyProof(kFirst, kTotal).value();
+  EXPECT_EQ(consistency, merkle::ConsistencyProof(kFirst, kTotal, reference).value());
+  EXPECT_EQ(merkle::VerifyConsistency(kFirst, kTotal, root_before, log.Root(), consistency),
+            absl::OkStatus());
+  for (uint64_t i = 0; i < kTotal; i += 37) {
+    const std::vector<Hash> proof = log.InclusionProof(i, kTotal).value();
+    EXPECT_EQ(proof, merkle::InclusionProof(i, kTotal, reference).value()) << i;
+    EXPECT_EQ(merkle::VerifyInclusion(i, kTotal, hashes[i], proof, log.Root()), absl::OkStatus());
+  }
+}
+
+}  // namespace
+}  // namespace coal::storage
