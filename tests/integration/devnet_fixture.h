@@ -14,6 +14,9 @@
 #include <thread>
 #include <vector>
 
+#include <fstream>
+#include <sstream>
+
 #include "coalition/v1/domain.pb.h"
 #include "coalition/v1/services.grpc.pb.h"
 #include "crypto/dsse.h"

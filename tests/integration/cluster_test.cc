@@ -1,0 +1,209 @@
+// The replicated node end to end (issue: replicated node): a 4-node devnet of real processes on
+// 127.0.0.1 commits entries submitted to any node; all nodes hold identical logs and roots; a
+// killed node catches up; a whole-cluster kill keeps every acknowledged entry; bad entries get the
+// specific gRPC code and are not stored; peers without (or with a foreign) TLS certificate are
+// refused.
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "crypto/bytes.h"
+#include "tests/integration/devnet_fixture.h"
+#include "tools/coalctl/devnet.h"
+
+namespace coal::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ClusterTest : public DevnetTest {
+ protected:
+  // Waits until every running node reports the same non-empty tree of at least `size` entries.
+  bool Converged(uint64_t size, const std::vector<int>& nodes = {0, 1, 2, 3}) {
+    return WaitFor(
+        [&] {
+          std::set<std::string> roots;
+          for (int i : nodes) {
+            auto s = Status(i);
+            if (!s.ok() || s->tree_size() < size) return false;
+            roots.insert(std::to_string(s->tree_size()) + ":" + ToHex(s->root()));
+          }
+          return roots.size() == 1;
+        },
+        30s);
+  }
+
+  coalition::v1::GetEntryResponse GetByDigest(int node, const std::string& digest,
+                                              grpc::Status* st) {
+    coalition::v1::GetEntryRequest req;
+    req.set_digest(digest);
+    coalition::v1::GetEntryResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    *st = stubs_[node]->GetEntry(&ctx, req, &resp);
+    return resp;
+  }
+};
+
+TEST_F(ClusterTest, EntriesSubmittedToAnyNodeCommitEverywhereWithIdenticalRoots) {
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  for (int i = 0; i < 8; ++i) {
+    coalition::v1::SubmitResponse resp;
+    auto st = Submit(i % 4, Attestation(*key, "cloud-a", "entry-" + std::to_string(i)), true,
+                     &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << NodeLog(i % 4);
+    EXPECT_TRUE(resp.committed());
+    EXPECT_TRUE(resp.outcome().accepted()) << resp.outcome().reason();
+  }
+  ASSERT_TRUE(Converged(8)) << NodeLog(0);
+  // Quorum checkpoints follow.
+  ASSERT_TRUE(WaitFor([&] { return Status(0)->checkpoint_size() >= 8; }, 20s));
+}
+
+TEST_F(ClusterTest, BadEntriesGetSpecificCodesAndAreNotStored) {
+  StartDevnet();
+  auto cloud = MemberKey("cloud-a");
+  auto enforce = MemberKey("enforce-a");
+  coalition::v1::SubmitResponse resp;
+
+  // Wrongly signed: signed by another member's key.
+  auto forged = Attestation(*enforce, "cloud-a", "forged");
+  auto st = Submit(0, forged, false, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED) << st.error_message();
+  const std::string forged_digest = resp.digest();
+
+  // Oversized: one byte of payload over the 64 KiB entry limit.
+  st = Submit(1, Attestation(*cloud, "cloud-a", "big", 64 * 1024), false, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("exceeds entry_bytes_max"), std::string::npos);
+
+  // Unknown member.
+  st = Submit(2, Attestation(*cloud, "nobody", "stranger"), false, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(st.error_message(), "header.author: 'nobody' is not a member");
+
+  // Wrong role: a cloud provider may not flag shipments.
+  coalition::v1::FlaggedShipment ship;
+  auto* h = ship.mutable_header();
+  h->set_author("cloud-a");
+  h->set_created_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
+  h->set_nonce("role-test-nonce");
+  h->set_chain_id(chain_id_);
+  ship.set_shipment_id("BL-1");
+  st = Submit(3, crypto::MakeEnvelope(*cloud, "coalition.v1.FlaggedShipment",
+                                      ship.SerializeAsString()),
+              false, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // A good entry commits; the forged one is in no node's log.
+  ASSERT_TRUE(Submit(0, Attestation(*cloud, "cloud-a", "good"), true, &resp).ok());
+  const uint64_t size = resp.log_index() + 1;
+  ASSERT_TRUE(Converged(size));
+  for (int i = 0; i < 4; ++i) {
+    grpc::Status get;
+    GetByDigest(i, forged_digest, &get);
+    EXPECT_EQ(get.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(Status(i)->tree_size(), size);
+  }
+}
+
+TEST_F(ClusterTest, KilledNodeCatchesUpAfterRestart) {
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  coalition::v1::SubmitResponse resp;
+  ASSERT_TRUE(Submit(0, Attestation(*key, "cloud-a", "before"), true, &resp).ok());
+  ASSERT_TRUE(tools::DevnetKillNode(dir_, 3).ok());
+  for (int i = 0; i < 40; ++i) {
+    auto st = Submit(i % 3, Attestation(*key, "cloud-a", "during-" + std::to_string(i)), true,
+                     &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+  }
+  const uint64_t size = resp.log_index() + 1;
+  ASSERT_TRUE(Converged(size, {0, 1, 2}));
+  ASSERT_TRUE(tools::DevnetStartNode(dir_, 3, BinDir() + "/coalition-node").ok());
+  ASSERT_TRUE(Converged(size)) << NodeLog(3);
+}
+
+TEST_F(ClusterTest, WholeClusterKillKeepsEveryAcknowledgedEntry) {
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  std::vector<std::string> acked;
+  for (int i = 0; i < 20; ++i) {
+    coalition::v1::SubmitResponse resp;
+    auto st = Submit(i % 4, Attestation(*key, "cloud-a", "acked-" + std::to_string(i)), true,
+                     &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    acked.push_back(resp.digest());
+  }
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(tools::DevnetKillNode(dir_, i).ok());
+  ASSERT_TRUE(tools::DevnetStartAll(dir_, BinDir() + "/coalition-node").ok());
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(WaitFor([&] { return Status(i).ok(); }, 20s)) << NodeLog(i);
+  }
+  for (int i = 0; i < 4; ++i) {
+    for (const auto& d : acked) {
+      grpc::Status st;
+      auto e = GetByDigest(i, d, &st);
+      ASSERT_TRUE(st.ok()) << "node " << i << " lost an acknowledged entry: " << st.error_message();
+    }
+  }
+  // And the restarted cluster keeps committing.
+  coalition::v1::SubmitResponse resp;
+  ASSERT_TRUE(Submit(2, Attestation(*key, "cloud-a", "after-restart"), true, &resp).ok());
+  ASSERT_TRUE(Converged(resp.log_index() + 1));
+}
+
+TEST_F(ClusterTest, PeerWithoutOrWithForeignCertificateIsRefused) {
+  StartDevnet();
+  const std::string peer_addr = nodes_[0].peer_addr;
+  auto try_sync = [&](std::shared_ptr<grpc::ChannelCredentials> creds) {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("localhost");
+    auto stub = coalition::v1::PeerService::NewStub(grpc::CreateCustomChannel(peer_addr, creds, args));
+    coalition::v1::SyncRequest req;
+    coalition::v1::SyncResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 3s);
+    return stub->Sync(&ctx, req, &resp);
+  };
+  auto read = [](const std::string& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  // No certificate at all (plaintext) and TLS without a client certificate.
+  EXPECT_EQ(try_sync(grpc::InsecureChannelCredentials()).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  grpc::SslCredentialsOptions no_cert;
+  no_cert.pem_root_certs = read(dir_ + "/tls/ca.crt");
+  EXPECT_EQ(try_sync(grpc::SslCredentials(no_cert)).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // A certificate from a foreign CA.
+  const std::string foreign = dir_ + "/foreign";
+  std::filesystem::create_directories(foreign);
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                         "-nodes -keyout " + foreign + "/k.pem -out " + foreign +
+                         "/c.pem -days 1 -subj /CN=node-1 >/dev/null 2>&1")
+                            .c_str()),
+            0);
+  grpc::SslCredentialsOptions foreign_cert;
+  foreign_cert.pem_root_certs = read(dir_ + "/tls/ca.crt");
+  foreign_cert.pem_private_key = read(foreign + "/k.pem");
+  foreign_cert.pem_cert_chain = read(foreign + "/c.pem");
+  EXPECT_EQ(try_sync(grpc::SslCredentials(foreign_cert)).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  // The devnet's own certificate works.
+  grpc::SslCredentialsOptions own;
+  own.pem_root_certs = read(dir_ + "/tls/ca.crt");
+  own.pem_private_key = read(dir_ + "/tls/node-1.key");
+  own.pem_cert_chain = read(dir_ + "/tls/node-1.crt");
+  EXPECT_TRUE(try_sync(grpc::SslCredentials(own)).ok());
+}
+
+}  // namespace
+}  // namespace coal::testing
