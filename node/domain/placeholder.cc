@@ -1,2 +1,0 @@
-// Placeholder until the domain lands.
-namespace coal::domain {}
