@@ -25,6 +25,7 @@
 #include "coalition/v1/services.pb.h"
 #include "consensus/core.h"
 #include "crypto/ed25519.h"
+#include "node/checkpointer.h"
 #include "node/config.h"
 #include "node/ledger.h"
 #include "node/mempool.h"
@@ -96,6 +97,7 @@ class Replica {
   ReplicaDeps deps_;
   std::vector<std::unique_ptr<PeerSender>> peers_;  // index = validator index; null for self
   std::unique_ptr<consensus::Core> core_;
+  std::unique_ptr<Checkpointer> checkpointer_;
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -108,12 +110,7 @@ class Replica {
   std::optional<uint64_t> payload_round_;
   int64_t payload_requested_ms_ = 0;
   int64_t timer_deadline_ms_ = 0;
-  uint64_t last_cosigned_size_ = 0;
   int64_t last_catchup_ms_ = 0;
-  uint64_t peer_commit_height_ = 0;  // highest committed height a peer has shown us
-  // size -> (root, signer index -> cosignature line)
-  std::map<uint64_t, std::pair<std::string, std::map<uint32_t, std::string>>> cosigs_;
-  std::mutex cosig_mu_;  // cosigs_ is touched by gRPC threads too
 
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};

@@ -8,6 +8,10 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
+#include <atomic>
+#include <mutex>
+#include <cstdio>
 
 #include "crypto/bytes.h"
 #include "crypto/dsse.h"
@@ -75,6 +79,93 @@ std::unique_ptr<crypto::Ed25519Signer> LoadSignerOrDie(const GlobalOptions& g) {
 std::string MemberOf(const GlobalOptions& g) {
   if (!g.member.empty()) return g.member;
   return std::filesystem::path(g.key_file).stem().string();
+}
+
+void RunImport(const GlobalOptions& g, const std::string& type, const std::string& path,
+               int concurrency) {
+  std::ifstream in(path);
+  if (!in) Die(absl::NotFoundError("cannot open " + path));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  }
+  auto signer = LoadSignerOrDie(g);
+  auto channel = Connect(g.node);
+  auto stub = LedgerService::NewStub(channel);
+  auto status = OrDie(FetchStatus(*stub, g.deadline_ms));
+  // Sign everything first so a malformed line stops the import before anything is sent.
+  std::vector<coalition::v1::Envelope> envs;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    auto env = EnvelopeFromJson(type, lines[i], MemberOf(g), status.chain_id(), *signer);
+    if (!env.ok()) {
+      Die(absl::InvalidArgumentError(path + ":" + std::to_string(i + 1) + ": " +
+                                     std::string(env.status().message())));
+    }
+    envs.push_back(*std::move(env));
+  }
+  std::atomic<size_t> next{0}, done{0}, accepted{0};
+  std::mutex mu;
+  std::vector<std::string> problems;
+  const auto start = std::chrono::steady_clock::now();
+  auto progress = [&](bool final) {
+    const size_t d = done.load();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const int width = 30;
+    const int filled = envs.empty() ? width : static_cast<int>(width * d / envs.size());
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu %s (%.1f/s)", std::string(filled, '=').c_str(),
+                 std::string(width - filled, ' ').c_str(), d, envs.size(), type.c_str(),
+                 secs > 0 ? d / secs : 0.0);
+    if (final) std::fprintf(stderr, "\n");
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < concurrency; ++w) {
+    workers.emplace_back([&] {
+      auto local_stub = LedgerService::NewStub(channel);
+      for (size_t i = next.fetch_add(1); i < envs.size(); i = next.fetch_add(1)) {
+        coalition::v1::SubmitRequest req;
+        *req.mutable_envelope() = envs[i];
+        req.set_wait_for_commit(true);
+        coalition::v1::SubmitResponse resp;
+        grpc::Status st;
+        for (int attempt = 0; attempt < 20; ++attempt) {  // bounded retries on back-pressure
+          grpc::ClientContext ctx;
+          SetDeadline(&ctx, std::max(g.deadline_ms, 30000));
+          st = local_stub->Submit(&ctx, req, &resp);
+          if (st.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+          std::this_thread::sleep_for(std::chrono::milliseconds(50 << std::min(attempt, 5)));
+        }
+        if (st.ok() && resp.outcome().accepted()) {
+          accepted.fetch_add(1);
+        } else {
+          std::lock_guard lock(mu);
+          problems.push_back("line " + std::to_string(i + 1) + ": " +
+                             (st.ok() ? resp.outcome().reason() + ": " + resp.outcome().detail()
+                                      : st.error_message()));
+        }
+        done.fetch_add(1);
+      }
+    });
+  }
+  while (done.load() < envs.size()) {
+    if (!g.json) progress(false);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (auto& t : workers) t.join();
+  if (!g.json) progress(true);
+  if (g.json) {
+    std::cout << nlohmann::json{{"type", type},
+                                {"submitted", envs.size()},
+                                {"accepted", accepted.load()},
+                                {"problems", problems}}
+                     .dump()
+              << "\n";
+  } else {
+    std::cout << "imported " << accepted.load() << " of " << envs.size() << " " << type
+              << " entries\n";
+    for (const auto& p : problems) std::cout << "  " << p << "\n";
+  }
+  if (!problems.empty()) throw CLI::RuntimeError(1);
 }
 
 void RegisterClientCommands(CLI::App& app, GlobalOptions& g) {
@@ -159,13 +250,23 @@ void RegisterClientCommands(CLI::App& app, GlobalOptions& g) {
     }
   });
 
+  // import: bulk submission from JSON lines with a progress bar.
+  static std::string import_type, import_file;
+  static int concurrency = 16;
+  auto* import = app.add_subcommand("import", "submit many payloads from a JSON-lines file");
+  import->add_option("--type", import_type, "payload type of every line")->required();
+  import->add_option("--file", import_file, "JSON lines, one payload per line")->required();
+  import->add_option("--concurrency", concurrency, "submissions in flight")
+      ->check(CLI::Range(1, 256));
+  import->callback([&] { RunImport(g, import_type, import_file, concurrency); });
+
   // get
   static uint64_t index = 0;
   static std::string digest_hex;
   auto* get = app.add_subcommand("get", "one committed entry by log index or digest");
   auto* idx_opt = get->add_option("--index", index, "log index");
   get->add_option("--digest", digest_hex, "entry digest (hex)");
-  get->callback([&] {
+  get->callback([&g, idx_opt] {
     auto stub = LedgerService::NewStub(Connect(g.node));
     coalition::v1::GetEntryRequest req;
     if (idx_opt->count()) {

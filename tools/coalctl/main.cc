@@ -17,6 +17,10 @@
 #include "tools/coalctl/client.h"
 #include "tools/coalctl/commands.h"
 #include "tools/coalctl/devnet.h"
+#if __has_include("tools/coalctl/proof_commands.h")
+#include "tools/coalctl/proof_commands.h"
+#define COAL_HAVE_PROOF_COMMANDS 1
+#endif
 
 namespace coal::tools {
 namespace {
@@ -31,6 +35,7 @@ int Fail(const absl::Status& st) {
 int Main(int argc, char** argv) {
   CLI::App app{"coalctl: Coalition Ledger command line"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--json, --node, ...) may follow the subcommand
   GlobalOptions g;
   app.add_option("--node", g.node, "client address of a node")->default_val("127.0.0.1:7000");
   app.add_option("--key", g.key_file, "private key file of the member acting");
@@ -135,6 +140,9 @@ int Main(int argc, char** argv) {
   });
 
   RegisterClientCommands(app, g);
+#ifdef COAL_HAVE_PROOF_COMMANDS
+  RegisterProofCommands(app, g);
+#endif
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,20 @@
+// The node's EntryExecutor: envelope rules (node/admission.h) for every entry, then the domain
+// state machine (node/domain/) for compliance payloads. Deterministic: the same block gives the
+// same outcomes on every node. Entries that fail a rule are logged rejected, with the reason.
+// Called from the replica thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "coalition/v1/genesis.pb.h"
+#include "node/ledger.h"
+#include "storage/kv_store.h"
+
+namespace coal::node {
+
+absl::StatusOr<std::unique_ptr<EntryExecutor>> MakeExecutor(
+    const coalition::v1::Genesis& genesis, const std::string& chain_id, storage::KvStore* kv);
+
+}  // namespace coal::node

@@ -1,0 +1,423 @@
+#include "node/replica.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "coalition/v1/ledger.pb.h"
+#include "crypto/dsse.h"
+#include "crypto/status_macros.h"
+#include "node/services.h"
+
+namespace coal::node {
+namespace {
+
+using storage::Column;
+
+constexpr char kSafetyKey[] = "consensus/safety";
+constexpr int64_t kCatchUpIntervalMs = 500;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Replica::Replica(ReplicaDeps deps)
+    : deps_(std::move(deps)),
+      checkpointer_(std::make_unique<Checkpointer>(deps_.genesis, deps_.chain_id, deps_.self,
+                                                   deps_.signer)) {}
+
+Replica::~Replica() { Stop(); }
+
+absl::Status Replica::LoadRecovery(consensus::Recovery* recovery) {
+  auto safety = deps_.kv->Get(Column::kMeta, kSafetyKey);
+  if (safety.ok()) {
+    if (!recovery->safety.ParseFromString(*safety)) {
+      return absl::DataLossError("stored consensus safety state is corrupt");
+    }
+  } else if (!absl::IsNotFound(safety.status())) {
+    return safety.status();
+  }
+  // The block tree above the last commit.
+  const uint64_t committed = deps_.ledger->height();
+  RETURN_IF_ERROR(deps_.kv->Scan(
+      Column::kConsensus, BigEndian64(committed + 1), "",
+      [&](std::string_view, std::string_view value) {
+        coalition::v1::Block b;
+        if (b.ParseFromString(std::string(value))) recovery->blocks.push_back(b);
+        return true;
+      }));
+  if (committed > 0) {
+    ASSIGN_OR_RETURN(auto last, deps_.ledger->GetBlock(committed));
+    recovery->last_committed = last;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Replica::Start() {
+  const auto& validators = deps_.genesis.validators();
+  for (int i = 0; i < validators.size(); ++i) {
+    if (static_cast<uint32_t>(i) == deps_.self) {
+      peers_.push_back(nullptr);
+      continue;
+    }
+    PeerInfo info{static_cast<uint32_t>(i), validators[i].id(), validators[i].peer_addr()};
+    peers_.push_back(std::make_unique<PeerSender>(info, deps_.self, deps_.peer_creds,
+                                                  deps_.limits.peer_queue_max));
+  }
+  consensus::Config config;
+  config.self = deps_.self;
+  for (const auto& v : validators) config.validator_keys.push_back(v.public_key());
+  config.signer = deps_.signer;
+  config.verifier = &crypto::DefaultVerifier();
+  config.chain_id = deps_.chain_id;
+  config.genesis_time_ms = deps_.genesis.genesis_time_ms();
+  config.base_timeout_ms = deps_.genesis.timing().round_timeout_ms();
+  config.max_timeout_ms = deps_.genesis.timing().round_timeout_max_ms();
+  config.max_clock_skew_ms = deps_.genesis.timing().max_clock_skew_ms();
+  config.max_payload_bytes = deps_.genesis.timing().max_block_bytes();
+  config.payload_validator = [this](const std::string& payload) {
+    return ValidatePayload(payload);
+  };
+  consensus::Recovery recovery;
+  RETURN_IF_ERROR(LoadRecovery(&recovery));
+  ASSIGN_OR_RETURN(core_, consensus::Core::Create(config, recovery));
+  committed_height_.store(deps_.ledger->height());
+  thread_ = std::thread([this] { Loop(); });
+  return absl::OkStatus();
+}
+
+void Replica::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  peers_.clear();
+}
+
+void Replica::Push(Event ev) {
+  {
+    std::lock_guard lock(mu_);
+    if (events_.size() >= kEventQueueMax) {
+      deps_.metrics->Counter("coal_peer_events_dropped_total",
+                             "Peer messages dropped because the replica queue was full")
+          .fetch_add(1);
+      return;
+    }
+    events_.push_back(std::move(ev));
+  }
+  cv_.notify_one();
+}
+
+void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
+  if (msg.sender() >= static_cast<uint32_t>(deps_.genesis.validators_size()) ||
+      msg.sender() == deps_.self) {
+    return;
+  }
+  // Forwarded entries: verified here, on the gRPC thread, so verification runs in parallel.
+  for (const auto& env : msg.entries()) {
+    const std::string digest = crypto::EnvelopeDigest(env);
+    if (deps_.mempool->Contains(digest)) continue;
+    if (env.ByteSizeLong() > deps_.limits.entry_bytes_max || !deps_.admit(env).ok()) {
+      deps_.metrics->Counter("coal_forwarded_rejected_total",
+                             "Entries forwarded by peers that failed admission")
+          .fetch_add(1);
+      continue;
+    }
+    (void)deps_.mempool->Add(digest, env, env.ByteSizeLong());
+  }
+  if (msg.has_cosignature()) OnCosignature(msg);
+  if (msg.has_consensus()) {
+    Event ev;
+    ev.kind = Event::kPeer;
+    ev.from = msg.sender();
+    ev.msg = msg.consensus();
+    Push(std::move(ev));
+  } else if (msg.entries_size() > 0) {
+    Push(Event{});  // wake a leader waiting for payload
+  }
+}
+
+void Replica::ForwardEntry(const coalition::v1::Envelope& env) {
+  {
+    std::lock_guard lock(mu_);
+    forwards_.push_back(env);
+  }
+  cv_.notify_one();
+}
+
+void Replica::FlushForwards() {
+  std::vector<coalition::v1::Envelope> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(forwards_);
+  }
+  for (size_t start = 0; start < batch.size(); start += kForwardBatchMax) {
+    coalition::v1::PeerEnvelope pe;
+    for (size_t i = start; i < std::min(batch.size(), start + kForwardBatchMax); ++i) {
+      *pe.add_entries() = batch[i];
+    }
+    for (auto& p : peers_) {
+      if (p) p->Enqueue(pe);
+    }
+  }
+}
+
+absl::Status Replica::ValidatePayload(const std::string& payload) {
+  if (payload.empty()) return absl::OkStatus();
+  coalition::v1::BlockPayload p;
+  if (!p.ParseFromString(payload)) return absl::InvalidArgumentError("payload does not decode");
+  if (static_cast<uint64_t>(p.entries_size()) > deps_.genesis.timing().max_block_entries()) {
+    return absl::InvalidArgumentError("payload has too many entries");
+  }
+  // Lease what other leaders proposed so we do not propose it again right away.
+  std::vector<std::string> digests;
+  digests.reserve(p.entries_size());
+  for (const auto& e : p.entries()) digests.push_back(crypto::EnvelopeDigest(e));
+  deps_.mempool->Lease(digests, NowMs());
+  return absl::OkStatus();
+}
+
+absl::Status Replica::PersistSafety(const coalition::v1::SafetyState& state) {
+  return deps_.kv->Put(Column::kMeta, kSafetyKey, state.SerializeAsString());
+}
+
+absl::Status Replica::PersistBlocks(const std::vector<coalition::v1::Block>& blocks) {
+  storage::WriteBatch batch;
+  for (const auto& b : blocks) {
+    std::string key = BigEndian64(b.height());
+    key += b.id();
+    batch.Put(Column::kConsensus, key, b.SerializeAsString());
+  }
+  return deps_.kv->Write(batch, {.sync = true});
+}
+
+void Replica::SendTo(uint32_t peer, const coalition::v1::ConsensusMessage& msg) {
+  if (peer == deps_.self) {
+    Event ev;
+    ev.kind = Event::kPeer;
+    ev.from = deps_.self;
+    ev.msg = msg;
+    Push(std::move(ev));
+    return;
+  }
+  if (peer >= peers_.size() || !peers_[peer]) return;
+  coalition::v1::PeerEnvelope pe;
+  *pe.mutable_consensus() = msg;
+  peers_[peer]->Enqueue(std::move(pe));
+}
+
+void Replica::Broadcast(const coalition::v1::ConsensusMessage& msg) {
+  for (auto& p : peers_) {
+    if (!p) continue;
+    coalition::v1::PeerEnvelope pe;
+    *pe.mutable_consensus() = msg;
+    p->Enqueue(std::move(pe));
+  }
+}
+
+void Replica::Handle(consensus::Actions actions) {
+  // Safety first: nothing that depends on the new safety state leaves before it is durable.
+  if (actions.persist_safety) {
+    auto st = PersistSafety(*actions.persist_safety);
+    if (!st.ok()) {
+      spdlog::error("cannot persist safety state, withholding messages: {}", st.ToString());
+      return;
+    }
+  }
+  if (!actions.persist_blocks.empty()) {
+    auto st = PersistBlocks(actions.persist_blocks);
+    if (!st.ok()) {
+      spdlog::error("cannot persist blocks, withholding messages: {}", st.ToString());
+      return;
+    }
+  }
+  for (const auto& send : actions.sends) SendTo(send.to, send.message);
+  for (const auto& msg : actions.broadcasts) Broadcast(msg);
+  for (const auto& cb : actions.commits) ApplyCommitted(cb);
+  if (actions.timer_deadline_ms) timer_deadline_ms_ = *actions.timer_deadline_ms;
+  if (actions.payload_request_round) {
+    payload_round_ = *actions.payload_request_round;
+    payload_requested_ms_ = NowMs();
+  }
+  round_.store(core_->round());
+}
+
+void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
+  const auto start = std::chrono::steady_clock::now();
+  auto digests = deps_.ledger->Apply(block);
+  if (!digests.ok()) {
+    // Storage failure (e.g. disk full): stop taking part until an operator fixes it; the block
+    // stays in the consensus tree and will be applied again after restart.
+    spdlog::error("cannot apply block at height {}: {}", block.block().height(),
+                  digests.status().ToString());
+    deps_.metrics->Counter("coal_apply_failures_total", "Committed blocks that failed to apply")
+        .fetch_add(1);
+    return;
+  }
+  deps_.mempool->RemoveCommitted(*digests);
+  committed_height_.store(deps_.ledger->height());
+  auto& m = *deps_.metrics;
+  m.Gauge("coal_committed_height", "Height of the last committed block")
+      .store(static_cast<int64_t>(deps_.ledger->height()));
+  m.Counter("coal_committed_entries_total", "Entries committed").fetch_add(digests->size());
+  m.Gauge("coal_log_size", "Entries in the Merkle log")
+      .store(static_cast<int64_t>(deps_.ledger->tree_size()));
+  m.Counter("coal_apply_ms_total", "Milliseconds spent applying committed blocks")
+      .fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::steady_clock::now() - start)
+                                           .count()));
+  // Prune the consensus tree below the commit.
+  storage::WriteBatch prune;
+  (void)deps_.kv->Scan(Column::kConsensus, "", BigEndian64(block.block().height() + 1),
+                       [&](std::string_view key, std::string_view) {
+                         prune.Delete(Column::kConsensus, key);
+                         return true;
+                       });
+  if (!prune.empty()) (void)deps_.kv->Write(prune, {.sync = false});
+  CosignCurrent();
+}
+
+void Replica::CosignCurrent() {
+  if (!checkpointer_) return;
+  auto r = checkpointer_->OnLogSize(deps_.ledger->tree_size(), deps_.ledger->root(), NowMs());
+  if (r.own) {
+    coalition::v1::PeerEnvelope pe;
+    *pe.mutable_cosignature() = *r.own;
+    pe.set_cosigned_size(deps_.ledger->tree_size());
+    pe.set_cosigned_root(HashBytes(deps_.ledger->root()));
+    for (auto& p : peers_) {
+      if (p) p->Enqueue(pe);
+    }
+  }
+  if (r.quorum) (void)deps_.ledger->StoreQuorumCheckpoint(*r.quorum);
+}
+
+void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
+  if (!checkpointer_) return;
+  auto q = checkpointer_->OnCosignature(msg.sender(), msg.cosigned_size(), msg.cosigned_root(),
+                                        msg.cosignature());
+  if (!q.ok()) {
+    deps_.metrics
+        ->Labelled("coal_bad_cosignatures_total", "code", absl::StatusCodeToString(q.status().code()),
+                   "Cosignatures from peers that were refused")
+        .fetch_add(1);
+    return;
+  }
+  if (q->has_value()) (void)deps_.ledger->StoreQuorumCheckpoint(**q);
+}
+
+void Replica::MaybeAnswerPayload(int64_t now_ms) {
+  if (!payload_round_) return;
+  const bool have_entries = deps_.mempool->size() > 0;
+  const bool pending_commit = core_->HasUncommittedPayload();
+  if (!have_entries && !pending_commit && now_ms < payload_requested_ms_ + kIdleBlockMs) return;
+  auto entries = deps_.mempool->Take(deps_.genesis.timing().max_block_entries(),
+                                     deps_.genesis.timing().max_block_bytes(), now_ms);
+  coalition::v1::BlockPayload payload;
+  for (auto& e : entries) *payload.add_entries() = std::move(e);
+  const uint64_t round = *payload_round_;
+  payload_round_.reset();
+  Handle(core_->OnPayload(round, entries.empty() ? std::string() : payload.SerializeAsString(),
+                          now_ms));
+}
+
+void Replica::CatchUp() {
+  // Ask peers for committed blocks above our height; verify each against the validator set.
+  for (size_t i = 0; i < peers_.size(); ++i) {
+    if (!peers_[i] || !peers_[i]->connected()) continue;
+    coalition::v1::SyncRequest req;
+    req.set_from_height(deps_.ledger->height() + 1);
+    req.set_max_blocks(kSyncBlocksMax);
+    coalition::v1::SyncResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (!peers_[i]->stub()->Sync(&ctx, req, &resp).ok() || resp.blocks_size() == 0) continue;
+    for (const auto& cb : resp.blocks()) {
+      if (cb.block().height() != deps_.ledger->height() + 1) break;
+      auto st = core_->VerifyCommitted(cb);
+      if (!st.ok()) {
+        spdlog::warn("peer {} sent an unverifiable committed block at height {}: {}",
+                     peers_[i]->info().id, cb.block().height(), st.ToString());
+        break;
+      }
+      ApplyCommitted(cb);
+      Handle(core_->AdvanceTo(cb, NowMs()));
+    }
+    return;
+  }
+}
+
+grpc::Status Replica::HandleSync(const coalition::v1::SyncRequest& req,
+                                 coalition::v1::SyncResponse* resp) {
+  const uint64_t top = deps_.ledger->height();
+  const uint32_t max = std::min(req.max_blocks() == 0 ? kSyncBlocksMax : req.max_blocks(),
+                                kSyncBlocksMax);
+  for (uint64_t h = std::max<uint64_t>(req.from_height(), 1); h <= top && resp->blocks_size() < static_cast<int>(max); ++h) {
+    auto b = deps_.ledger->GetBlock(h);
+    if (!b.ok()) return ToGrpc(b.status());
+    *resp->add_blocks() = *b;
+  }
+  return grpc::Status::OK;
+}
+
+void Replica::FillStatus(coalition::v1::StatusResponse* resp) const {
+  resp->set_round(round_.load());
+  for (const auto& p : peers_) {
+    if (!p) continue;
+    auto* ps = resp->add_peers();
+    ps->set_id(p->info().id);
+    ps->set_addr(p->info().addr);
+    ps->set_connected(p->connected());
+  }
+}
+
+void Replica::Loop() {
+  Handle(core_->Start(NowMs()));
+  CosignCurrent();
+  while (true) {
+    std::deque<Event> batch;
+    bool have_forwards = false;
+    {
+      std::unique_lock lock(mu_);
+      const int64_t now = NowMs();
+      int64_t wait_ms = 50;
+      if (timer_deadline_ms_ > 0) wait_ms = std::clamp<int64_t>(timer_deadline_ms_ - now, 0, 50);
+      if (payload_round_) wait_ms = std::min<int64_t>(wait_ms, 5);
+      cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
+                   [this] { return stop_ || !events_.empty() || !forwards_.empty(); });
+      if (stop_) return;
+      batch.swap(events_);
+      have_forwards = !forwards_.empty();
+    }
+    if (have_forwards) FlushForwards();
+    for (auto& ev : batch) {
+      if (ev.kind == Event::kPeer) Handle(core_->OnMessage(ev.from, ev.msg, NowMs()));
+    }
+    const int64_t now = NowMs();
+    if (timer_deadline_ms_ > 0 && now >= timer_deadline_ms_) {
+      timer_deadline_ms_ = 0;
+      Handle(core_->OnTimer(now));
+    }
+    MaybeAnswerPayload(now);
+    if (core_->HighestKnownCommitHeight() > deps_.ledger->height() + 2 &&
+        now >= last_catchup_ms_ + kCatchUpIntervalMs) {
+      last_catchup_ms_ = now;
+      CatchUp();
+    }
+    deps_.metrics->Gauge("coal_round", "Current consensus round")
+        .store(static_cast<int64_t>(core_->round()));
+    deps_.metrics->Gauge("coal_mempool_entries", "Entries in the mempool")
+        .store(static_cast<int64_t>(deps_.mempool->size()));
+    deps_.metrics->Gauge("coal_mempool_bytes", "Bytes in the mempool")
+        .store(static_cast<int64_t>(deps_.mempool->bytes()));
+  }
+}
+
+}  // namespace coal::node
