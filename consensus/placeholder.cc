@@ -1,2 +1,0 @@
-// Placeholder until the consensus core lands.
-namespace coal::consensus {}
