@@ -1,0 +1,200 @@
+// Golden scenarios for the protocol's key transitions (DESIGN §6), each citing the rule it
+// exercises. Messages are delivered in FIFO order; every outcome asserted is exact.
+#include <algorithm>
+
+#include "consensus/core.h"
+#include "consensus/encoding.h"
+#include "gtest/gtest.h"
+#include "tests/consensus/consensus_test_cluster.h"
+
+namespace coal::consensus::testing {
+namespace {
+
+using coalition::v1::Block;
+using coalition::v1::CommittedBlock;
+
+std::vector<uint64_t> Rounds(const std::vector<CommittedBlock>& commits) {
+  std::vector<uint64_t> out;
+  for (const auto& c : commits) out.push_back(c.block().round());
+  return out;
+}
+
+// Rule: 2-chain commit. A QC for B(r+1) whose parent is B(r) commits B(r) and its ancestors; the
+// QC is the commit proof. With leaders answering payloads for rounds 1..5 only, QC(5) is formed
+// by leader(6) = 2 alone, so node 2 commits B1..B4 and everyone else B1..B3 (they saw QC(4)).
+TEST(Scenario, HappyPathCommitsTwoChains) {
+  Cluster c(4);
+  c.propose_until_round = 5;
+  c.StartAll();
+  c.DeliverAll();
+  for (uint32_t i = 0; i < 4; ++i) {
+    const auto& commits = c.commits(i);
+    const std::vector<uint64_t> want =
+        i == 2 ? std::vector<uint64_t>{1, 2, 3, 4} : std::vector<uint64_t>{1, 2, 3};
+    EXPECT_EQ(Rounds(commits), want) << "node " << i;
+    for (size_t k = 0; k < commits.size(); ++k) {
+      const CommittedBlock& cb = commits[k];
+      EXPECT_EQ(cb.block().height(), k + 1);
+      EXPECT_EQ(cb.block().author(), cb.block().round() % 4);  // round-robin leaders
+      EXPECT_EQ(cb.block().payload(), "payload-r" + std::to_string(cb.block().round()));
+      EXPECT_EQ(cb.commit_qc().round(), cb.block().round() + 1);  // direct 2-chain
+      EXPECT_EQ(cb.commit_qc().parent_id(), cb.block().id());
+      EXPECT_EQ(cb.descendants_size(), 0);
+      EXPECT_TRUE(c.core(i)->VerifyCommitted(cb).ok());
+      EXPECT_TRUE(VerifyCommittedBlock(c.keys().public_keys, kChain, *c.keys().verifier, cb).ok());
+    }
+    EXPECT_EQ(c.core(i)->round(), i == 2 ? 6u : 5u);
+    EXPECT_EQ(c.core(i)->safety_state().last_voted_round(), 5u);
+    EXPECT_EQ(c.core(i)->safety_state().locked_round(), 4u);
+  }
+  // A commit proof from another chain id never verifies.
+  EXPECT_FALSE(VerifyCommittedBlock(c.keys().public_keys, "other-chain", *c.keys().verifier,
+                                    c.commits(0)[0]).ok());
+}
+
+// Rules: timeout rule, TC formation, and the voting rule's TC branch. The leader of round 2
+// (node 2) is crashed: QC(1) is never formed (votes for B1 go to it), round 1 and round 2 time
+// out, TC(2) lets leader 3 extend the genesis QC in round 3 (r == tc.round+1 and qc.round >=
+// max hqc round), and QC(B4) commits B3 at height 1 with its TC.
+TEST(Scenario, LeaderCrashTimeoutCertificate) {
+  Cluster c(4);
+  c.propose_until_round = 6;
+  c.StartAll();
+  c.Crash(2);
+  c.DeliverAll();
+  for (uint32_t i : {0u, 1u, 3u}) {
+    EXPECT_EQ(c.core(i)->round(), 1u);
+    EXPECT_TRUE(c.commits(i).empty());
+  }
+  c.FireTimers(2000);  // round 1 times out everywhere -> TC(1) -> round 2 (leader 2 is down)
+  c.DeliverAll();
+  for (uint32_t i : {0u, 1u, 3u}) EXPECT_EQ(c.core(i)->round(), 2u);
+  // Round 2's timer (backoff starts only after two rounds without a commit); fire past it.
+  c.FireTimers(10000);
+  c.DeliverAll();
+  for (uint32_t i : {0u, 1u, 3u}) {
+    const auto& commits = c.commits(i);
+    // B4 and B5 follow, but leader(6) is node 2 again: QC(B5) is never formed, so only the
+    // 2-chain B3 <- B4 (QC(B4) travels in B5) completes.
+    ASSERT_EQ(commits.size(), 1u) << "node " << i;
+    const Block& first = commits[0].block();
+    EXPECT_EQ(first.round(), 3u);
+    EXPECT_EQ(first.height(), 1u);
+    EXPECT_EQ(first.author(), 3u);
+    EXPECT_TRUE(first.has_tc());
+    EXPECT_EQ(first.tc().round(), 2u);
+    EXPECT_EQ(first.tc().sigs_size(), 3);
+    EXPECT_EQ(first.qc().round(), 0u);  // extends genesis: nobody ever saw QC(B1)
+    EXPECT_TRUE(c.core(i)->VerifyCommitted(commits[0]).ok());
+  }
+}
+
+// Rule: voting rule with a lock. A node that voted for B2 (whose QC certifies B1) has
+// locked_round 1. After TC(2) reporting high-QC round 1, a round-3 block extending only the
+// genesis QC violates qc.round >= max_hqc_round and is refused; one extending QC(B1) is voted.
+TEST(Scenario, LockedNodeRefusesUnsafeBlock) {
+  Cluster c(4);
+  const auto& keys = c.keys();
+  auto core = Core::Create(c.MakeConfig(0), Recovery{});
+  ASSERT_TRUE(core.ok());
+  (*core)->Start(1000);
+  const Block b1 = MakeBlock(keys, 1, 1, GenesisQuorumCert(kChain), 1001, "b1");
+  Actions a = (*core)->OnMessage(1, Proposal(b1), 1001);
+  ASSERT_EQ(VotesIn(a).size(), 1u);
+  const auto qc1 = MakeQc(keys, b1, {0, 1, 2});
+  const Block b2 = MakeBlock(keys, 2, 2, qc1, 1002, "b2");
+  a = (*core)->OnMessage(2, Proposal(b2), 1002);
+  ASSERT_EQ(VotesIn(a).size(), 1u);
+  EXPECT_EQ((*core)->safety_state().locked_round(), 1u);
+  EXPECT_EQ((*core)->safety_state().last_voted_round(), 2u);
+
+  const auto tc2 = MakeTc(keys, 2, {{1, 1}, {2, 1}, {3, 0}});
+  const Block unsafe = MakeBlock(keys, 3, 3, GenesisQuorumCert(kChain), 1003, "fork", &tc2);
+  a = (*core)->OnMessage(3, Proposal(unsafe), 1003);
+  EXPECT_TRUE(VotesIn(a).empty());
+  EXPECT_EQ(a.rejected[static_cast<size_t>(Reject::kUnsafeBlock)], 1u);
+  EXPECT_FALSE(a.persist_safety.has_value());
+  EXPECT_EQ((*core)->round(), 3u);
+  EXPECT_EQ((*core)->safety_state().last_voted_round(), 2u);
+
+  const Block safe = MakeBlock(keys, 3, 3, qc1, 1004, "safe", &tc2);
+  a = (*core)->OnMessage(3, Proposal(safe), 1004);
+  // leader(4) is node 0 itself, so the vote stays inside the core; the persisted state shows it.
+  ASSERT_TRUE(a.persist_safety.has_value());
+  EXPECT_EQ(a.persist_safety->last_vote().block_id(), safe.id());
+  EXPECT_EQ(a.persist_safety->last_voted_round(), 3u);
+  EXPECT_EQ(a.persist_safety->locked_round(), 1u);
+}
+
+// Rules: safety state persisted before the vote leaves; restart resumes from it. A node votes
+// for B1, crashes, restarts from its persisted SafetyState and block tree: it re-sends the very
+// same signed vote and refuses to vote for an equivocating B1' in the same round.
+TEST(Scenario, RestartMidRoundDoesNotDoubleVote) {
+  Cluster c(4);
+  const auto& keys = c.keys();
+  auto core = Core::Create(c.MakeConfig(3), Recovery{});
+  ASSERT_TRUE(core.ok());
+  (*core)->Start(1000);
+  const Block b1 = MakeBlock(keys, 1, 1, GenesisQuorumCert(kChain), 1001, "b1");
+  Actions a = (*core)->OnMessage(1, Proposal(b1), 1001);
+  ASSERT_TRUE(a.persist_safety.has_value());
+  ASSERT_EQ(a.persist_blocks.size(), 1u);
+  const auto votes = VotesIn(a);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(a.sends[0].to, 2u);  // leader(2)
+  EXPECT_EQ(a.persist_safety->last_voted_round(), 1u);
+  EXPECT_EQ(a.persist_safety->last_vote().sig(), votes[0].sig());
+
+  Recovery r;
+  r.safety = *a.persist_safety;
+  r.blocks = a.persist_blocks;
+  core->reset();
+  auto restarted = Core::Create(c.MakeConfig(3), std::move(r));
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  a = (*restarted)->Start(1500);
+  EXPECT_EQ((*restarted)->round(), 1u);
+  const auto resent = VotesIn(a);
+  ASSERT_EQ(resent.size(), 1u);
+  EXPECT_EQ(resent[0].sig(), votes[0].sig());
+  EXPECT_EQ(resent[0].block_id(), b1.id());
+
+  const Block b1_prime = MakeBlock(keys, 1, 1, GenesisQuorumCert(kChain), 1002, "b1-prime");
+  a = (*restarted)->OnMessage(1, Proposal(b1_prime), 1600);
+  EXPECT_TRUE(VotesIn(a).empty());
+  EXPECT_FALSE(a.persist_safety.has_value());
+  EXPECT_EQ((*restarted)->safety_state().last_vote().block_id(), b1.id());
+  // It may still time out in round 1 (the timeout rule allows it after a vote).
+  a = (*restarted)->OnTimer(3000);
+  ASSERT_EQ(a.broadcasts.size(), 1u);
+  EXPECT_TRUE(a.broadcasts[0].has_timeout());
+  EXPECT_EQ(a.broadcasts[0].timeout().round(), 1u);
+  ASSERT_TRUE(a.persist_safety.has_value());
+  EXPECT_EQ(a.persist_safety->last_voted_round(), 1u);
+}
+
+// Rule: f+1 timeouts from others make a node time out early, before its own timer.
+TEST(Scenario, EarlyTimeoutAfterFPlusOneTimeouts) {
+  Cluster c(4);
+  const auto& keys = c.keys();
+  auto core = Core::Create(c.MakeConfig(0), Recovery{});
+  ASSERT_TRUE(core.ok());
+  (*core)->Start(1000);
+  auto timeout_from = [&](uint32_t voter) {
+    coalition::v1::ConsensusMessage m;
+    auto* t = m.mutable_timeout();
+    t->set_round(1);
+    *t->mutable_high_qc() = GenesisQuorumCert(kChain);
+    t->set_voter(voter);
+    t->set_sig(keys.signers[voter]->Sign(TimeoutSignBytes(kChain, 1, 0)));
+    return m;
+  };
+  Actions a = (*core)->OnMessage(1, timeout_from(1), 1100);
+  EXPECT_TRUE(a.broadcasts.empty());
+  a = (*core)->OnMessage(2, timeout_from(2), 1200);  // f+1 = 2 others
+  ASSERT_EQ(a.broadcasts.size(), 1u);
+  EXPECT_EQ(a.broadcasts[0].timeout().round(), 1u);
+  EXPECT_EQ((*core)->round(), 2u);  // own timeout + 2 others = 2f+1 -> TC(1) -> round 2
+}
+
+}  // namespace
+}  // namespace coal::consensus::testing
