@@ -187,36 +187,86 @@ TEST_F(MerkleLogTest, RootsAndProofsEqualInMemoryOnesAndVerify) {
             absl::InvalidArgumentError("consistency proof: old size 9 > new size 8"));
 }
 
-TEST(MerkleLogStoreTest, ProofsReadLogarithmicallyManyHashesAndNoLeaves) {
+// Store reads per proof: O(log n) Gets without the cache, none with it, and at most
+// kProofRunsMax scans of leaf-hash runs either way; never an entry.
+void CheckProofReads(const MerkleLogOptions& options, int inclusion_gets_max,
+                     int consistency_gets_max) {
   MemoryKvStore inner;
   CountingKvStore store(&inner);
-  MerkleLog log(&store);
+  MerkleLog log(&store, options);
   ASSERT_EQ(log.Load(), absl::OkStatus());
   constexpr uint64_t kLeaves = 5000;
   AppendCommitted(log, store, 0, kLeaves);
-  const int bits = std::bit_width(kLeaves);
   for (uint64_t n : {kLeaves, kLeaves - 1, uint64_t{4096}, uint64_t{3333}}) {
-    for (uint64_t i : {uint64_t{0}, n / 2, n - 1}) {
+    for (uint64_t i : {uint64_t{0}, uint64_t{17}, n / 2, n - 2, n - 1}) {
       store.Reset();
       ASSERT_TRUE(log.InclusionProof(i, n).ok());
-      EXPECT_LE(store.gets(Column::kMerkle), 2 * bits) << i << "/" << n;
+      EXPECT_LE(store.gets(Column::kMerkle), inclusion_gets_max) << i << "/" << n;
+      EXPECT_LE(store.scans(), 2) << i << "/" << n;
       store.Reset();
       ASSERT_TRUE(log.ConsistencyProof(i + 1, n).ok());
-      EXPECT_LE(store.gets(Column::kMerkle), 3 * bits) << i + 1 << "/" << n;
+      EXPECT_LE(store.gets(Column::kMerkle), consistency_gets_max) << i + 1 << "/" << n;
+      EXPECT_LE(store.scans(), static_cast<int>(kProofRunsMax)) << i + 1 << "/" << n;
       EXPECT_EQ(store.gets(Column::kEntries), 0);
-      EXPECT_EQ(store.scans(), 0);
     }
     store.Reset();
     ASSERT_TRUE(log.RootAt(n).ok());
     EXPECT_LE(store.gets(Column::kMerkle), std::popcount(n));
+    EXPECT_LE(store.scans(), 1);
   }
-  // Load reads one hash per peak.
+  // Load reads one hash per peak, plus one scan per cached level; never an entry.
   store.Reset();
-  MerkleLog reloaded(&store);
+  MerkleLog reloaded(&store, options);
   ASSERT_EQ(reloaded.Load(), absl::OkStatus());
   EXPECT_EQ(store.gets(Column::kMerkle), std::popcount(kLeaves));
   EXPECT_EQ(store.gets(Column::kEntries), 0);
+  EXPECT_EQ(store.scans(), options.cache_bytes_max == 0 ? 0 : std::bit_width(kLeaves) - 4);
   EXPECT_EQ(reloaded.Root(), log.Root());
+  EXPECT_EQ(reloaded.cache_level(), log.cache_level());
+  EXPECT_EQ(reloaded.cache_bytes(), log.cache_bytes());
+}
+
+TEST(MerkleLogStoreTest, ProofsReadLogarithmicallyManyHashesAndNoLeaves) {
+  const int bits = std::bit_width(uint64_t{5000});
+  CheckProofReads({.cache_bytes_max = 0}, 2 * bits, 3 * bits);
+}
+
+TEST(MerkleLogStoreTest, CachedUpperLevelsLeaveOnlyLeafHashScansToTheStore) {
+  // 5000 leaves fit a default cache from level kBottomLevels up: no Get at all.
+  CheckProofReads({}, 0, 0);
+}
+
+TEST(MerkleLogStoreTest, CacheStaysWithinItsBudgetAsTheTreeGrows) {
+  constexpr size_t kBudget = 40 * sizeof(Hash);
+  constexpr uint64_t kLeaves = 5000;
+  MemoryKvStore store;
+  MerkleLog log(&store, {.cache_bytes_max = kBudget});
+  ASSERT_EQ(log.Load(), absl::OkStatus());
+  EXPECT_EQ(log.cache_level(), kBottomLevels);
+  uint32_t level = log.cache_level();
+  for (uint64_t next = 0; next < kLeaves; next += 37) {
+    AppendCommitted(log, store, next, std::min(kLeaves, next + 37));
+    ASSERT_LE(log.cache_bytes(), kBudget);
+    ASSERT_GE(log.cache_level(), level);
+    level = log.cache_level();
+  }
+  // Levels >= 7 of 5000 leaves hold 39 + 19 + 9 + 4 + 2 + 1 = 74 hashes; levels >= 8 hold 35.
+  EXPECT_EQ(log.cache_level(), 8u);
+  EXPECT_EQ(log.cache_bytes(), 35 * sizeof(Hash));
+
+  const std::vector<Hash> hashes = LeafHashes(kLeaves);
+  const merkle::SubtreeSource reference = merkle::SourceFromLeaves(hashes);
+  for (uint64_t n : {kLeaves, uint64_t{4097}, uint64_t{1000}}) {
+    for (uint64_t i = 0; i < n; i += 97) {
+      ASSERT_EQ(log.InclusionProof(i, n).value(), merkle::InclusionProof(i, n, reference).value());
+      ASSERT_EQ(log.ConsistencyProof(i + 1, n).value(),
+                merkle::ConsistencyProof(i + 1, n, reference).value());
+    }
+  }
+  MerkleLog reloaded(&store, {.cache_bytes_max = kBudget});
+  ASSERT_EQ(reloaded.Load(), absl::OkStatus());
+  EXPECT_EQ(reloaded.cache_level(), 8u);
+  EXPECT_EQ(reloaded.Root(), merkle::RootOf(hashes));
 }
 
 TEST_F(MerkleLogTest, StagedAppendIsInvisibleUntilCommit) {
@@ -329,7 +379,7 @@ TEST(MerkleLogStoreTest, LoadFindsCorruption) {
                   "merkle log: stored size 0 but the last entry key is 0000000000000000"));
   }
   {
-    // A lost peak hash (size 6 = peaks (2,0) and (1,2)); a proof needing it fails the same way.
+    // A lost peak hash (size 6 = peaks (2,0) and (1,2)) is found by Load.
     MemoryKvStore store;
     MerkleLog log(&store);
     ASSERT_EQ(log.Load(), absl::OkStatus());
@@ -337,13 +387,50 @@ TEST(MerkleLogStoreTest, LoadFindsCorruption) {
     WriteBatch damage;
     damage.Delete(Column::kMerkle, MerkleNodeKey(1, 2));
     ASSERT_EQ(store.Write(damage), absl::OkStatus());
-    const absl::Status lost =
-        absl::DataLossError("merkle log: missing subtree hash at level 1 index 2");
-    EXPECT_EQ(MerkleLog(&store).Load(), lost);
-    EXPECT_EQ(log.InclusionProof(0, 6).status(), lost);
+    EXPECT_EQ(MerkleLog(&store).Load(),
+              absl::DataLossError("merkle log: missing subtree hash at level 1 index 2"));
     ASSERT_EQ(store.Put(Column::kMerkle, MerkleNodeKey(1, 2), "short"), absl::OkStatus());
-    EXPECT_EQ(log.InclusionProof(0, 6).status(),
+    EXPECT_EQ(MerkleLog(&store).Load(),
               absl::DataLossError("merkle log: subtree hash at level 1 index 2 has 5 bytes"));
+    // Proofs compute the bottom levels from leaf hashes: a lost leaf hash fails the proofs that
+    // need it, a damaged one too.
+    damage.Clear();
+    damage.Delete(Column::kMerkle, MerkleNodeKey(0, 5));
+    ASSERT_EQ(store.Write(damage), absl::OkStatus());
+    EXPECT_EQ(log.InclusionProof(0, 6).status(),
+              absl::DataLossError("merkle log: missing subtree hash at level 1 index 2"));
+    EXPECT_EQ(log.InclusionProof(4, 6).status(),
+              absl::DataLossError("merkle log: missing subtree hash at level 0 index 5"));
+    ASSERT_EQ(store.Put(Column::kMerkle, MerkleNodeKey(0, 5), "short"), absl::OkStatus());
+    EXPECT_EQ(log.InclusionProof(0, 6).status(),
+              absl::DataLossError(
+                  "merkle log: bad subtree hash record at level 0 key 000000000000000005"));
+    damage.Clear();
+    damage.Delete(Column::kMerkle, MerkleNodeKey(0, 1));
+    ASSERT_EQ(store.Write(damage), absl::OkStatus());
+    EXPECT_EQ(log.InclusionProof(3, 6).status(),
+              absl::DataLossError(
+                  "merkle log: bad subtree hash record at level 0 key 000000000000000002"));
+  }
+  {
+    // A hash missing from a cached level is found by the scan that fills the cache.
+    MemoryKvStore store;
+    MerkleLog log(&store);
+    ASSERT_EQ(log.Load(), absl::OkStatus());
+    AppendCommitted(log, store, 0, 200);
+    WriteBatch damage;
+    damage.Delete(Column::kMerkle, MerkleNodeKey(5, 1));
+    ASSERT_EQ(store.Write(damage), absl::OkStatus());
+    EXPECT_EQ(MerkleLog(&store).Load(),
+              absl::DataLossError(
+                  "merkle log: bad subtree hash record at level 5 key 050000000000000002"));
+    damage.Clear();
+    damage.Delete(Column::kMerkle, MerkleNodeKey(5, 5));  // the last of level 5 (200 >> 5 == 6)
+    ASSERT_EQ(store.Write(damage), absl::OkStatus());
+    ASSERT_EQ(store.Put(Column::kMerkle, MerkleNodeKey(5, 1), std::string(32, 'h')),
+              absl::OkStatus());
+    EXPECT_EQ(MerkleLog(&store).Load(),
+              absl::DataLossError("merkle log: level 5 holds 5 of 6 subtree hashes"));
   }
 }
 

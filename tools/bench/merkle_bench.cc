@@ -74,7 +74,12 @@ RocksTree& TreeOf(uint64_t leaves) {
   if (!store.ok()) Die("open", store.status());
   RocksTree tree{std::move(store).value(), nullptr};
   tree.log = std::make_unique<storage::MerkleLog>(tree.store.get());
+  const auto load_start = std::chrono::steady_clock::now();
   if (absl::Status st = tree.log->Load(); !st.ok()) Die("load", st);
+  std::fprintf(stderr, "loaded %s: %llu leaves in %.2f s, cache from level %u, %.1f MiB\n",
+               dir.c_str(), static_cast<unsigned long long>(tree.log->size()),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count(),
+               tree.log->cache_level(), static_cast<double>(tree.log->cache_bytes()) / (1 << 20));
 
   const uint64_t start_size = tree.log->size();
   if (start_size < leaves) {
@@ -169,38 +174,60 @@ void BM_MerkleLogStageBatch(benchmark::State& state) {
 }
 BENCHMARK(BM_MerkleLogStageBatch)->Unit(benchmark::kMillisecond);
 
-void BM_InclusionProofRocks(benchmark::State& state) {
+// Times `op(tree, size, x)` for x drawn uniformly from [0, size / stride) with a fixed seed, over
+// the RocksDB tree of state.range(0) leaves.
+template <typename Op>
+void OverRandomIndices(benchmark::State& state, uint64_t seed, uint64_t stride, Op op) {
   const uint64_t size = static_cast<uint64_t>(state.range(0));
   RocksTree& tree = TreeOf(size);
-  std::mt19937_64 rng(42);  // fixed seed: the same indices every run
-  std::uniform_int_distribution<uint64_t> pick(0, size - 1);
-  size_t hashes = 0;
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<uint64_t> pick(0, size / stride - 1);
   for (auto _ : state) {
-    absl::StatusOr<std::vector<Hash>> proof = tree.log->InclusionProof(pick(rng), size);
-    if (!proof.ok()) Die("inclusion proof", proof.status());
-    hashes += proof->size();
+    if (absl::Status st = op(tree, size, pick(rng)); !st.ok()) Die("benchmark op", st);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_InclusionProofRocks(benchmark::State& state) {
+  size_t hashes = 0;
+  OverRandomIndices(state, 42, 1, [&](RocksTree& tree, uint64_t size, uint64_t index) {
+    absl::StatusOr<std::vector<Hash>> proof = tree.log->InclusionProof(index, size);
+    if (proof.ok()) hashes += proof->size();
+    return proof.status();
+  });
   state.counters["hashes_per_proof"] =
       static_cast<double>(hashes) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_InclusionProofRocks)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMicrosecond);
 
 void BM_ConsistencyProofRocks(benchmark::State& state) {
-  const uint64_t size = static_cast<uint64_t>(state.range(0));
-  RocksTree& tree = TreeOf(size);
-  std::mt19937_64 rng(43);
-  std::uniform_int_distribution<uint64_t> pick(1, size);
-  for (auto _ : state) {
-    absl::StatusOr<std::vector<Hash>> proof = tree.log->ConsistencyProof(pick(rng), size);
-    if (!proof.ok()) Die("consistency proof", proof.status());
-  }
-  state.SetItemsProcessed(state.iterations());
+  OverRandomIndices(state, 43, 1, [](RocksTree& tree, uint64_t size, uint64_t x) {
+    return tree.log->ConsistencyProof(x + 1, size).status();
+  });
 }
-BENCHMARK(BM_ConsistencyProofRocks)
-    ->Arg(1'000'000)
-    ->Arg(10'000'000)
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ConsistencyProofRocks)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMicrosecond);
+
+// Diagnostics for the proof figures: one random level-0 hash Get, and one scan of an aligned
+// 16-hash run (what a proof pays per store read).
+void BM_RocksMerkleGet(benchmark::State& state) {
+  OverRandomIndices(state, 44, 1, [](RocksTree& tree, uint64_t, uint64_t index) {
+    return tree.store->Get(storage::Column::kMerkle, storage::MerkleNodeKey(0, index)).status();
+  });
+}
+BENCHMARK(BM_RocksMerkleGet)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMicrosecond);
+
+void BM_RocksMerkleScan16(benchmark::State& state) {
+  OverRandomIndices(state, 45, 16, [](RocksTree& tree, uint64_t, uint64_t run) {
+    int n = 0;
+    absl::Status st = tree.store->Scan(
+        storage::Column::kMerkle, storage::MerkleNodeKey(0, run * 16),
+        storage::MerkleNodeKey(0, run * 16 + 16),
+        [&](std::string_view, std::string_view) { return ++n < 16; }, 16);
+    if (st.ok() && n != 16) return absl::DataLossError("short scan");
+    return st;
+  });
+}
+BENCHMARK(BM_RocksMerkleScan16)->Arg(1'000'000)->Arg(10'000'000)->Unit(benchmark::kMicrosecond);
 
 const std::string& Message() {
   static const std::string* message = new std::string(64, '\x17');
