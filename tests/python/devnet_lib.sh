@@ -1,5 +1,6 @@
 # Sourced by the tests in this folder: a 4-node devnet on 127.0.0.1 (ephemeral ports) in a fresh
-# temp folder, always torn down on exit. Sets WORK, DEVNET, NODE (client address of node-0), COALCTL.
+# temp folder, always torn down on exit. Sets WORK, DEVNET, COALCTL and NODE (node-0's client
+# address).
 # Waits poll with deadlines; nothing sleeps blindly.
 
 devnet_teardown() {
@@ -26,9 +27,10 @@ devnet_start() {
   trap devnet_teardown EXIT
   "$COALCTL" --json devnet up --dir "$DEVNET" --base-port 0 --round-timeout-ms 300 \
       > "$WORK/devnet.json"
-  NODE=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["nodes"][0]["client_addr"])' \
+  NODE=$(/usr/bin/python3 -c \
+      'import json, sys; print(json.load(open(sys.argv[1]))["nodes"][0]["client_addr"])' \
       "$WORK/devnet.json")
-  # Ready when the node answers Status and has a quorum (height advances past 0 on first commit).
+  # Ready when the node answers Status.
   local deadline=$((SECONDS + 60))
   until "$COALCTL" --node "$NODE" --deadline-ms 2000 status >/dev/null 2>&1; do
     (( SECONDS < deadline )) || { echo "node $NODE did not answer within 60 s" >&2; exit 1; }

@@ -26,11 +26,11 @@ std::unique_ptr<crypto::Ed25519Signer> KeyFromSeed(uint8_t b) {
   return *crypto::Ed25519Signer::FromSeed(std::string(32, static_cast<char>(b)));
 }
 
-#define EXPECT_STATUS(expr, code_, substr)                          \
-  do {                                                              \
-    const absl::Status st_ = (expr);                                \
+#define EXPECT_STATUS(expr, code_, substr)                           \
+  do {                                                               \
+    const absl::Status st_ = (expr);                                 \
     EXPECT_EQ(st_.code(), absl::StatusCode::code_) << st_.message(); \
-    EXPECT_THAT(std::string(st_.message()), HasSubstr(substr));     \
+    EXPECT_THAT(std::string(st_.message()), HasSubstr(substr));      \
   } while (0)
 
 class VerifierTest : public ::testing::Test {
@@ -160,8 +160,8 @@ TEST_F(VerifierTest, ValidAnswerVerifiesAndAdvancesState) {
     auto report = VerifyAnswer(anchor_, Full(leaves, 7, i), &state);
     ASSERT_TRUE(report.ok()) << "index " << i << ": " << report.status().message();
     EXPECT_EQ(report->inclusions, std::vector<uint64_t>{i});
-    EXPECT_EQ(report->checkpoint.cosigners, (std::vector<std::string>{"node-0", "node-1",
-                                                                      "node-2"}));
+    EXPECT_EQ(report->checkpoint.cosigners,
+              (std::vector<std::string>{"node-0", "node-1", "node-2"}));
     EXPECT_EQ(report->state_advanced, i == 0);
   }
   ASSERT_EQ(state.count(anchor_.chain_id), 1u);
@@ -329,8 +329,7 @@ TEST_F(VerifierTest, InconsistentNewerCheckpointIsFork) {
   const auto leaves = Tree(7, "a");
   Answer newer = Full(leaves, 7, 0);
   newer.consistency.push_back(Consistency(leaves, 3, 7));
-  EXPECT_STATUS(Verify(newer, &state), kFailedPrecondition,
-                "fork: checkpoint at size 7 (root ");
+  EXPECT_STATUS(Verify(newer, &state), kFailedPrecondition, "fork: checkpoint at size 7 (root ");
   EXPECT_EQ(state[anchor_.chain_id].size, 3u);
 }
 

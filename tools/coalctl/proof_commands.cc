@@ -1,12 +1,12 @@
 #include "tools/coalctl/proof_commands.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "coalition/v1/services.grpc.pb.h"
@@ -140,7 +140,8 @@ json InclusionOutput(const Node& node, const coalition::v1::InclusionRequest& re
     const auto cp = OrDie(node.LatestCheckpoint());
     out["checkpoint"] = CheckpointOutput(cp);
     if (cp.size() > in.size) {
-      out["consistency"] = json::array({ConsistencyJson(OrDie(node.Consistency(in.size, cp.size())))});
+      out["consistency"] =
+          json::array({ConsistencyJson(OrDie(node.Consistency(in.size, cp.size())))});
     }
   }
   return out;

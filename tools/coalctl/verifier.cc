@@ -163,8 +163,8 @@ absl::StatusOr<ConsistencyAnswer> FindConsistency(const Answer& answer, uint64_t
   }
   if (!fetch) {
     return absl::FailedPreconditionError(
-        "consistency: " + why + " and the answer has no consistency proof " +
-        std::to_string(from) + " -> " + std::to_string(to) + " (verify without --offline to fetch one)");
+        "consistency: " + why + " and the answer has no consistency proof " + std::to_string(from) +
+        " -> " + std::to_string(to) + " (verify without --offline to fetch one)");
   }
   auto fetched = fetch(from, to);
   if (!fetched.ok()) {
@@ -172,10 +172,9 @@ absl::StatusOr<ConsistencyAnswer> FindConsistency(const Answer& answer, uint64_t
                                         " -> " + std::to_string(to) + ": ");
   }
   if (fetched->from != from || fetched->to != to) {
-    return absl::InvalidArgumentError("consistency: the node answered sizes " +
-                                      std::to_string(fetched->from) + " -> " +
-                                      std::to_string(fetched->to) + " for " +
-                                      std::to_string(from) + " -> " + std::to_string(to));
+    return absl::InvalidArgumentError(
+        "consistency: the node answered sizes " + std::to_string(fetched->from) + " -> " +
+        std::to_string(fetched->to) + " for " + std::to_string(from) + " -> " + std::to_string(to));
   }
   return fetched;
 }
@@ -187,8 +186,8 @@ absl::Status CheckAgainstPrevious(const ChainState& prev, const TrustedCheckpoin
     if (prev.root != cp.root) {
       return absl::FailedPreconditionError(
           "fork: checkpoint of chain " + cp.origin + " at size " + std::to_string(cp.size) +
-          " has root " + ToHex(cp.root) + " but the last verified checkpoint at the same size has " +
-          "root " + ToHex(prev.root));
+          " has root " + ToHex(cp.root) +
+          " but the last verified checkpoint at the same size has " + "root " + ToHex(prev.root));
     }
     return absl::OkStatus();
   }
@@ -206,8 +205,8 @@ absl::Status CheckAgainstPrevious(const ChainState& prev, const TrustedCheckpoin
     return absl::FailedPreconditionError(
         "fork: checkpoint at size " + std::to_string(cp.size) + " (root " + Short(cp.root) +
         ") is not consistent with the last verified checkpoint at size " +
-        std::to_string(prev.size) + " (root " + Short(prev.root) + "): " +
-        std::string(st.message()));
+        std::to_string(prev.size) + " (root " + Short(prev.root) +
+        "): " + std::string(st.message()));
   }
   return absl::OkStatus();
 }
@@ -266,8 +265,8 @@ absl::StatusOr<Answer> ParseAnswerJson(const json& j) {
                                         std::to_string(kAnswerConsistencyMax));
     }
     for (size_t i = 0; i < arr.size(); ++i) {
-      ASSIGN_OR_RETURN(auto c, ParseConsistencyJson(
-                                   arr[i], "answer.consistency[" + std::to_string(i) + "]"));
+      ASSIGN_OR_RETURN(
+          auto c, ParseConsistencyJson(arr[i], "answer.consistency[" + std::to_string(i) + "]"));
       a.consistency.push_back(std::move(c));
     }
   }
@@ -461,8 +460,8 @@ absl::StatusOr<VerifyReport> VerifyAnswer(const TrustAnchor& anchor, const Answe
       const auto& c = answer.consistency[i];
       auto to = trusted.find(c.to);
       if (to == trusted.end() || trusted.count(c.from)) continue;
-      const std::string where = "consistency[" + std::to_string(i) + "] " +
-                                std::to_string(c.from) + " -> " + std::to_string(c.to) + ": ";
+      const std::string where = "consistency[" + std::to_string(i) + "] " + std::to_string(c.from) +
+                                " -> " + std::to_string(c.to) + ": ";
       if (c.new_root != to->second) {
         return absl::InvalidArgumentError(where + "new_root " + Short(c.new_root) +
                                           " is not the verified root " + Short(to->second));
@@ -493,9 +492,8 @@ absl::StatusOr<VerifyReport> VerifyAnswer(const TrustAnchor& anchor, const Answe
                                         " is not the verified checkpoint root " +
                                         ToHex(root->second));
     }
-    RETURN_IF_ERROR(
-        Prefix(merkle::VerifyInclusion(in.index, in.size, leaf_hash, in.proof, root->second),
-               where));
+    RETURN_IF_ERROR(Prefix(
+        merkle::VerifyInclusion(in.index, in.size, leaf_hash, in.proof, root->second), where));
     RETURN_IF_ERROR(VerifyEntryLeaf(anchor, in.index, in.leaf));
     report.inclusions.push_back(in.index);
   }

@@ -1,9 +1,10 @@
-// Offline verification of ledger answers (DESIGN §7): a verifier trusts only the genesis file, never
-// the node that answered. An answer is a quorum checkpoint (a C2SP signed note), inclusion proofs
-// with the exact leaf bytes, and consistency proofs. Checks, in order:
+// Offline verification of ledger answers (DESIGN §7): a verifier trusts only the genesis file,
+// never the node that answered. An answer is a quorum checkpoint (a C2SP signed note), inclusion
+// proofs with the exact leaf bytes, and consistency proofs. Checks, in order:
 //   1. the checkpoint note: origin = this chain, >= 2f+1 distinct genesis validator cosignatures,
 //      and the JSON fields beside the note (size, root, origin) agree with the signed body;
-//   2. consistency proofs that link an unsigned smaller size to a signed one (their old roots become
+//   2. consistency proofs that link an unsigned smaller size to a signed one (their old roots
+//   become
 //      trusted: a proof never makes a *larger* size trusted);
 //   3. every inclusion proof against the trusted root of its size, the leaf hash against the leaf
 //      bytes, and the entry record inside the leaf: its log index and its author's signature;
@@ -22,11 +23,10 @@
 // from LoadState/SaveState (file I/O); thread-compatible.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,10 +44,10 @@ inline constexpr size_t kProofHashesMax = 64;  // a proof for 2^64 leaves has at
 
 // What a verifier trusts: derived from the genesis file alone.
 struct TrustAnchor {
-  std::string chain_id;                              // = checkpoint origin
-  std::vector<crypto::NoteVerifierKey> validators;   // name = validator id, cosignature/v1 keys
-  size_t quorum = 0;                                 // 2f+1 = n - (n-1)/3
-  std::map<std::string, std::string> member_keys;    // member id -> Ed25519 public key
+  std::string chain_id;                             // = checkpoint origin
+  std::vector<crypto::NoteVerifierKey> validators;  // name = validator id, cosignature/v1 keys
+  size_t quorum = 0;                                // 2f+1 = n - (n-1)/3
+  std::map<std::string, std::string> member_keys;   // member id -> Ed25519 public key
 };
 absl::StatusOr<TrustAnchor> TrustAnchorFromGenesis(const coalition::v1::Genesis& genesis);
 
@@ -62,10 +62,10 @@ struct CheckpointAnswer {
 struct InclusionAnswer {
   uint64_t index = 0;
   uint64_t size = 0;
-  std::string leaf;                // exact leaf bytes (a serialized EntryRecord)
-  std::optional<Hash> leaf_hash;   // when present must equal LeafHash(leaf)
+  std::string leaf;               // exact leaf bytes (a serialized EntryRecord)
+  std::optional<Hash> leaf_hash;  // when present must equal LeafHash(leaf)
   std::vector<Hash> proof;
-  std::optional<Hash> root;        // when present must equal the trusted root at `size`
+  std::optional<Hash> root;  // when present must equal the trusted root at `size`
 };
 
 struct ConsistencyAnswer {
@@ -128,7 +128,7 @@ using ConsistencyFetcher =
 
 struct VerifyReport {
   TrustedCheckpoint checkpoint;
-  std::vector<uint64_t> inclusions;  // log indexes proven
+  std::vector<uint64_t> inclusions;    // log indexes proven
   std::optional<ChainState> previous;  // last verified checkpoint before this answer
   bool state_advanced = false;         // `state` now holds this checkpoint
 };
