@@ -9,7 +9,9 @@ namespace coal::consensus {
 
 using coalition::v1::Block;
 
-BlockTree::BlockTree(Block root) : root_id_(root.id()) { blocks_.emplace(root_id_, std::move(root)); }
+BlockTree::BlockTree(Block root) : root_id_(root.id()) {
+  blocks_.emplace(root_id_, std::move(root));
+}
 
 const Block* BlockTree::Get(const std::string& id) const {
   auto it = blocks_.find(id);

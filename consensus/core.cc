@@ -18,21 +18,36 @@ using coalition::v1::TimeoutCert;
 
 const char* RejectName(Reject reason) {
   switch (reason) {
-    case Reject::kMalformed: return "malformed";
-    case Reject::kBadSignature: return "bad_signature";
-    case Reject::kBadCertificate: return "bad_certificate";
-    case Reject::kBadBlockId: return "bad_block_id";
-    case Reject::kWrongLeader: return "wrong_leader";
-    case Reject::kBadTime: return "bad_time";
-    case Reject::kBadPayload: return "bad_payload";
-    case Reject::kUnsafeBlock: return "unsafe_block";
-    case Reject::kEquivocation: return "equivocation";
-    case Reject::kStaleRound: return "stale_round";
-    case Reject::kFutureRound: return "future_round";
-    case Reject::kUnknownParent: return "unknown_parent";
-    case Reject::kUnrequested: return "unrequested";
-    case Reject::kCapacity: return "capacity";
-    case Reject::kCount: break;
+    case Reject::kMalformed:
+      return "malformed";
+    case Reject::kBadSignature:
+      return "bad_signature";
+    case Reject::kBadCertificate:
+      return "bad_certificate";
+    case Reject::kBadBlockId:
+      return "bad_block_id";
+    case Reject::kWrongLeader:
+      return "wrong_leader";
+    case Reject::kBadTime:
+      return "bad_time";
+    case Reject::kBadPayload:
+      return "bad_payload";
+    case Reject::kUnsafeBlock:
+      return "unsafe_block";
+    case Reject::kEquivocation:
+      return "equivocation";
+    case Reject::kStaleRound:
+      return "stale_round";
+    case Reject::kFutureRound:
+      return "future_round";
+    case Reject::kUnknownParent:
+      return "unknown_parent";
+    case Reject::kUnrequested:
+      return "unrequested";
+    case Reject::kCapacity:
+      return "capacity";
+    case Reject::kCount:
+      break;
   }
   return "unknown";
 }
@@ -205,8 +220,8 @@ void CoreAccess::TryCommit() {
 int64_t CoreAccess::RoundTimeoutMs() const {
   // Rounds since the last commit: 2 on the happy path (commit of r-2 happens on entering r).
   const uint64_t since = s.round - std::min(s.round, s.tree.root().round());
-  const int exponent = static_cast<int>(std::min<uint64_t>(since > 2 ? since - 2 : 0,
-                                                           kBackoffExponentMax));
+  const int exponent =
+      static_cast<int>(std::min<uint64_t>(since > 2 ? since - 2 : 0, kBackoffExponentMax));
   const int64_t t = s.config.base_timeout_ms << exponent;
   return std::min(t, s.config.max_timeout_ms);
 }

@@ -46,18 +46,18 @@ namespace coal::consensus {
 using PayloadValidator = std::function<absl::Status(const std::string& payload)>;
 
 struct Config {
-  uint32_t self = 0;                        // this validator's index in validator_keys
-  std::vector<std::string> validator_keys;  // Ed25519 public keys; index = validator index
-  const crypto::Signer* signer = nullptr;   // must hold validator_keys[self]; not owned
+  uint32_t self = 0;                           // this validator's index in validator_keys
+  std::vector<std::string> validator_keys;     // Ed25519 public keys; index = validator index
+  const crypto::Signer* signer = nullptr;      // must hold validator_keys[self]; not owned
   const crypto::Verifier* verifier = nullptr;  // not owned
-  std::string chain_id;                     // mixed into every signed message
-  int64_t genesis_time_ms = 0;              // time of the virtual genesis block (height 0)
-  int64_t base_timeout_ms = 1000;           // round timer right after a commit
-  int64_t max_timeout_ms = 60000;           // cap of the exponential backoff
-  int64_t max_clock_skew_ms = 5000;         // a block time may run this far ahead of ours
+  std::string chain_id;                        // mixed into every signed message
+  int64_t genesis_time_ms = 0;                 // time of the virtual genesis block (height 0)
+  int64_t base_timeout_ms = 1000;              // round timer right after a commit
+  int64_t max_timeout_ms = 60000;              // cap of the exponential backoff
+  int64_t max_clock_skew_ms = 5000;            // a block time may run this far ahead of ours
   uint64_t max_payload_bytes = 1 << 20;
   const LeaderElection* leader_election = nullptr;  // not owned; null = round-robin
-  PayloadValidator payload_validator;       // empty = accept every payload
+  PayloadValidator payload_validator;               // empty = accept every payload
 };
 
 // n validators tolerate f = floor((n-1)/3) faults; a quorum is floor(2n/3)+1 distinct signers.
@@ -73,20 +73,20 @@ struct Recovery {
 
 // Why an input was dropped (for metrics). Keep RejectName in sync.
 enum class Reject : uint8_t {
-  kMalformed = 0,     // missing or oversized fields, bad lengths, unknown validator index
-  kBadSignature,      // a vote, timeout or proposal signature does not verify
-  kBadCertificate,    // a QC or TC without 2f+1 distinct valid signatures
-  kBadBlockId,        // the id is not the hash of the header
-  kWrongLeader,       // proposal by a validator that does not lead its round
-  kBadTime,           // block time not after the parent's, or too far ahead of our clock
-  kBadPayload,        // payload too large or refused by the PayloadValidator
-  kUnsafeBlock,       // the voting rule refuses the block (round, lock or TC condition)
-  kEquivocation,      // a second, different proposal/vote/timeout from one signer in a round
-  kStaleRound,        // for a round we have left
-  kFutureRound,       // too far ahead of our round to buffer
-  kUnknownParent,     // does not connect to the tree (buffered and fetched when possible)
-  kUnrequested,       // blocks we did not ask for
-  kCapacity,          // a bounded buffer is full
+  kMalformed = 0,   // missing or oversized fields, bad lengths, unknown validator index
+  kBadSignature,    // a vote, timeout or proposal signature does not verify
+  kBadCertificate,  // a QC or TC without 2f+1 distinct valid signatures
+  kBadBlockId,      // the id is not the hash of the header
+  kWrongLeader,     // proposal by a validator that does not lead its round
+  kBadTime,         // block time not after the parent's, or too far ahead of our clock
+  kBadPayload,      // payload too large or refused by the PayloadValidator
+  kUnsafeBlock,     // the voting rule refuses the block (round, lock or TC condition)
+  kEquivocation,    // a second, different proposal/vote/timeout from one signer in a round
+  kStaleRound,      // for a round we have left
+  kFutureRound,     // too far ahead of our round to buffer
+  kUnknownParent,   // does not connect to the tree (buffered and fetched when possible)
+  kUnrequested,     // blocks we did not ask for
+  kCapacity,        // a bounded buffer is full
   kCount,
 };
 const char* RejectName(Reject reason);

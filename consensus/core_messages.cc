@@ -15,13 +15,20 @@ using coalition::v1::TimeoutCert;
 
 void CoreAccess::OnMessage(uint32_t from, const ConsensusMessage& message) {
   switch (message.kind_case()) {
-    case ConsensusMessage::kProposal: return OnProposal(from, message.proposal());
-    case ConsensusMessage::kVote: return OnVote(from, message.vote());
-    case ConsensusMessage::kTimeout: return OnTimeout(from, message.timeout());
-    case ConsensusMessage::kFetch: return OnFetch(from, message.fetch());
-    case ConsensusMessage::kBlocks: return OnBlocks(from, message.blocks());
-    case ConsensusMessage::kSync: return OnSync(from, message.sync());
-    case ConsensusMessage::KIND_NOT_SET: break;
+    case ConsensusMessage::kProposal:
+      return OnProposal(from, message.proposal());
+    case ConsensusMessage::kVote:
+      return OnVote(from, message.vote());
+    case ConsensusMessage::kTimeout:
+      return OnTimeout(from, message.timeout());
+    case ConsensusMessage::kFetch:
+      return OnFetch(from, message.fetch());
+    case ConsensusMessage::kBlocks:
+      return OnBlocks(from, message.blocks());
+    case ConsensusMessage::kSync:
+      return OnSync(from, message.sync());
+    case ConsensusMessage::KIND_NOT_SET:
+      break;
   }
   Count(Reject::kMalformed);
 }
@@ -164,8 +171,8 @@ void CoreAccess::OnVote(uint32_t from, const coalition::v1::Vote& v) {
 }
 
 void CoreAccess::OnTimeout(uint32_t from, const coalition::v1::Timeout& t) {
-  if (t.voter() >= s.n || t.round() == 0 || !t.has_high_qc() ||
-      t.high_qc().round() >= t.round() || t.sig().size() > kSignatureBytesMax) {
+  if (t.voter() >= s.n || t.round() == 0 || !t.has_high_qc() || t.high_qc().round() >= t.round() ||
+      t.sig().size() > kSignatureBytesMax) {
     return Count(Reject::kMalformed);
   }
   if (!ProcessQc(t.high_qc(), from)) return;
@@ -226,8 +233,8 @@ void CoreAccess::OnBlocks(uint32_t from, const coalition::v1::BlocksResponse& r)
   // Accept a chain (highest first) that starts at a block we asked for.
   std::vector<const Block*> chain;
   for (const Block& b : r.blocks()) {
-    const bool wanted = chain.empty() ? s.fetching.count(b.id()) > 0
-                                      : b.id() == chain.back()->parent_id();
+    const bool wanted =
+        chain.empty() ? s.fetching.count(b.id()) > 0 : b.id() == chain.back()->parent_id();
     if (!wanted) {
       if (chain.empty()) Count(Reject::kUnrequested);
       break;

@@ -18,14 +18,14 @@
 namespace coal::consensus {
 
 // Named limits (TigerBeetle style): every buffer the core keeps is bounded.
-inline constexpr uint64_t kRoundsAheadMax = 64;          // votes/timeouts buffered past our round
-inline constexpr size_t kPendingBlocksMax = 256;          // blocks waiting for their parent
+inline constexpr uint64_t kRoundsAheadMax = 64;   // votes/timeouts buffered past our round
+inline constexpr size_t kPendingBlocksMax = 256;  // blocks waiting for their parent
 inline constexpr size_t kFetchesInFlightMax = 32;
-inline constexpr uint32_t kFetchBlocksMax = 64;           // blocks per FetchBlocks request/answer
+inline constexpr uint32_t kFetchBlocksMax = 64;  // blocks per FetchBlocks request/answer
 inline constexpr size_t kFetchResponseBytesMax = 16 << 20;
 inline constexpr size_t kVerifiedCertCacheMax = 4096;
-inline constexpr size_t kProposalsPerRoundMax = 2;        // kept so an equivocation can be served
-inline constexpr size_t kSelfMessagesMax = 64;            // self-addressed messages per input
+inline constexpr size_t kProposalsPerRoundMax = 2;  // kept so an equivocation can be served
+inline constexpr size_t kSelfMessagesMax = 64;      // self-addressed messages per input
 inline constexpr int kBackoffExponentMax = 20;
 
 struct Core::State {
@@ -41,17 +41,17 @@ struct Core::State {
   bool safety_dirty = false;
   BlockTree tree;
   coalition::v1::QuorumCert high_qc;
-  coalition::v1::TimeoutCert high_tc;          // round 0 = none
-  coalition::v1::QuorumCert best_commit_qc;    // highest QC with round == parent_round + 1
+  coalition::v1::TimeoutCert high_tc;        // round 0 = none
+  coalition::v1::QuorumCert best_commit_qc;  // highest QC with round == parent_round + 1
   uint64_t highest_known_commit_height = 0;
 
   uint64_t round = 0;
   int64_t round_deadline_ms = 0;
   int64_t now_ms = 0;
   bool started = false;
-  uint64_t proposed_round = 0;                 // last round we proposed in
+  uint64_t proposed_round = 0;  // last round we proposed in
   uint64_t payload_requested_round = 0;
-  uint64_t timeout_joined_round = 0;           // last round we timed out in (this incarnation)
+  uint64_t timeout_joined_round = 0;  // last round we timed out in (this incarnation)
 
   struct VoteRound {
     std::map<uint32_t, std::string> digest_by_voter;

@@ -73,9 +73,8 @@ absl::Status ValidatorSet::VerifyTimeoutCert(const TimeoutCert& tc) const {
       return absl::InvalidArgumentError("timeout high-QC round not below the TC round");
     }
     const auto& s = tc.sigs(i);
-    if (!verifier_->Verify(keys_[s.signer()], TimeoutSignBytes(chain_id_, tc.round(),
-                                                               tc.hqc_rounds(i)),
-                           s.sig())) {
+    if (!verifier_->Verify(keys_[s.signer()],
+                           TimeoutSignBytes(chain_id_, tc.round(), tc.hqc_rounds(i)), s.sig())) {
       return absl::UnauthenticatedError(absl::StrCat("bad TC signature by ", s.signer()));
     }
   }
@@ -133,10 +132,9 @@ absl::Status ValidatorSet::VerifyCommittedBlock(const CommittedBlock& committed)
       qc.round() != tip->round() + 1 || qc.height() != tip->height() + 1) {
     return absl::InvalidArgumentError("commit QC does not complete a 2-chain over the block");
   }
-  if (committed.has_child_qc() &&
-      (committed.child_qc().block_id() != block.id() ||
-       committed.child_qc().round() != block.round() ||
-       committed.child_qc().height() != block.height())) {
+  if (committed.has_child_qc() && (committed.child_qc().block_id() != block.id() ||
+                                   committed.child_qc().round() != block.round() ||
+                                   committed.child_qc().height() != block.height())) {
     return absl::InvalidArgumentError("child QC does not certify the block");
   }
   return VerifyQuorumCert(qc);

@@ -50,8 +50,8 @@ class ValidatorSet {
   absl::Status VerifyCommittedBlock(const coalition::v1::CommittedBlock& committed) const;
 
  private:
-  absl::Status CheckSigners(const google::protobuf::RepeatedPtrField<coalition::v1::VoteSig>& sigs)
-      const;
+  absl::Status CheckSigners(
+      const google::protobuf::RepeatedPtrField<coalition::v1::VoteSig>& sigs) const;
 
   std::vector<std::string> keys_;
   std::string chain_id_;

@@ -1,10 +1,10 @@
 #include "consensus/sim/simulation.h"
 
 #include <algorithm>
-#include <map>
-#include <random>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <random>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -86,7 +86,9 @@ class Simulation {
   bool Chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   bool Honest(uint32_t i) const { return hosts_[i].byzantine == Byzantine::kHonest; }
 
-  void Schedule(int64_t at, Event ev) { events_.emplace(std::make_pair(at, seq_++), std::move(ev)); }
+  void Schedule(int64_t at, Event ev) {
+    events_.emplace(std::make_pair(at, seq_++), std::move(ev));
+  }
   Config MakeConfig(uint32_t i) const;
   void PlanFaults();
   void StartHost(uint32_t i);
@@ -114,7 +116,7 @@ class Simulation {
   std::map<std::pair<int64_t, uint64_t>, Event> events_;
   struct Schedule sched_;
   std::unique_ptr<ByzantineBehaviour> byz_;
-  std::map<uint64_t, std::string> committed_;                  // height -> id (honest)
+  std::map<uint64_t, std::string> committed_;                   // height -> id (honest)
   std::map<std::pair<uint32_t, uint64_t>, std::string> votes_;  // (honest node, round) -> bytes
   uint64_t gst_height_ = 0;
   bool gst_seen_ = false;
@@ -200,8 +202,8 @@ void Simulation::StartHost(uint32_t i) {
   const Config config = MakeConfig(i);
   auto core = (Honest(i) && o_.honest_factory) ? o_.honest_factory(config, std::move(r))
                                                : Core::Create(config, std::move(r));
-  if (!core.ok()) return Violation(absl::StrCat("replica ", i, " failed to restart: ",
-                                                core.status().ToString()));
+  if (!core.ok())
+    return Violation(absl::StrCat("replica ", i, " failed to restart: ", core.status().ToString()));
   h.core = std::move(*core);
   h.timer_at = -1;
   ++h.timer_gen;
@@ -266,13 +268,13 @@ void Simulation::Apply(uint32_t i, const CommittedBlock& cb) {
     return;  // re-delivery after a restart: already applied
   }
   if (height != h.ledger.size() + 1) {
-    return Violation(absl::StrCat("replica ", i, " committed height ", height, " after ",
-                                  h.ledger.size()));
+    return Violation(
+        absl::StrCat("replica ", i, " committed height ", height, " after ", h.ledger.size()));
   }
   const std::string& parent = h.ledger.empty() ? genesis_id_ : h.ledger.back().block().id();
   if (cb.block().parent_id() != parent) {
-    return Violation(absl::StrCat("replica ", i, " committed a block not extending its log at ",
-                                  height));
+    return Violation(
+        absl::StrCat("replica ", i, " committed a block not extending its log at ", height));
   }
   if (auto st = h.core->VerifyCommitted(cb); !st.ok()) {
     return Violation(absl::StrCat("replica ", i, " delivered an unverifiable commit at ", height,
@@ -280,8 +282,8 @@ void Simulation::Apply(uint32_t i, const CommittedBlock& cb) {
   }
   auto [it, fresh] = committed_.emplace(height, cb.block().id());
   if (!fresh && it->second != cb.block().id()) {
-    return Violation(absl::StrCat("fork: replica ", i, " committed a different block at height ",
-                                  height));
+    return Violation(
+        absl::StrCat("fork: replica ", i, " committed a different block at height ", height));
   }
   h.ledger.push_back(cb);
   for (auto b = h.blocks.begin(); b != h.blocks.end();) {
@@ -414,10 +416,18 @@ void Simulation::Trace(const Event& ev) const {
   std::string what = absl::StrCat("kind=", ev.kind);
   const auto& m = ev.message;
   if (ev.kind == Event::kDeliver) {
-    if (m.has_proposal()) what = absl::StrCat("proposal r", m.proposal().round(), " h", m.proposal().height(), " qc", m.proposal().qc().round(), m.proposal().has_tc() ? absl::StrCat(" tc", m.proposal().tc().round()) : "");
+    if (m.has_proposal())
+      what =
+          absl::StrCat("proposal r", m.proposal().round(), " h", m.proposal().height(), " qc",
+                       m.proposal().qc().round(),
+                       m.proposal().has_tc() ? absl::StrCat(" tc", m.proposal().tc().round()) : "");
     if (m.has_vote()) what = absl::StrCat("vote r", m.vote().round(), " by ", m.vote().voter());
-    if (m.has_timeout()) what = absl::StrCat("timeout r", m.timeout().round(), " hqc", m.timeout().high_qc().round(), " by ", m.timeout().voter());
-    if (m.has_sync()) what = absl::StrCat("sync hqc", m.sync().high_qc().round(), " htc", m.sync().high_tc().round());
+    if (m.has_timeout())
+      what = absl::StrCat("timeout r", m.timeout().round(), " hqc", m.timeout().high_qc().round(),
+                          " by ", m.timeout().voter());
+    if (m.has_sync())
+      what =
+          absl::StrCat("sync hqc", m.sync().high_qc().round(), " htc", m.sync().high_tc().round());
     if (m.has_fetch()) what = "fetch";
     if (m.has_blocks()) what = absl::StrCat("blocks x", m.blocks().blocks_size());
   }
@@ -469,18 +479,18 @@ Result Simulation::Run() {
   result_.min_honest_height = UINT64_MAX;
   for (uint32_t i = 0; i < o_.n; ++i) {
     if (!Honest(i)) continue;
-    result_.min_honest_height = std::min<uint64_t>(result_.min_honest_height,
-                                                   hosts_[i].ledger.size());
-    result_.max_honest_height = std::max<uint64_t>(result_.max_honest_height,
-                                                   hosts_[i].ledger.size());
+    result_.min_honest_height =
+        std::min<uint64_t>(result_.min_honest_height, hosts_[i].ledger.size());
+    result_.max_honest_height =
+        std::max<uint64_t>(result_.max_honest_height, hosts_[i].ledger.size());
     if (hosts_[i].core) result_.last_round = std::max(result_.last_round, hosts_[i].core->round());
   }
   if (o_.run_ms > 0) result_.live = result_.min_honest_height > 0;
   if (result_.safe && !result_.live && result_.violation.empty()) {
-    result_.violation = absl::StrCat("no liveness within ", o_.liveness_window_ms,
-                                     "ms after GST (heights ", result_.min_honest_height, "..",
-                                     result_.max_honest_height, ", needed ",
-                                     gst_height_ + o_.liveness_blocks, ")");
+    result_.violation =
+        absl::StrCat("no liveness within ", o_.liveness_window_ms, "ms after GST (heights ",
+                     result_.min_honest_height, "..", result_.max_honest_height, ", needed ",
+                     gst_height_ + o_.liveness_blocks, ")");
   }
   return result_;
 }
@@ -489,12 +499,18 @@ Result Simulation::Run() {
 
 const char* ByzantineName(Byzantine b) {
   switch (b) {
-    case Byzantine::kHonest: return "honest";
-    case Byzantine::kSilent: return "silent";
-    case Byzantine::kEquivocate: return "equivocate";
-    case Byzantine::kVoteInvalid: return "vote-invalid";
-    case Byzantine::kGarbage: return "garbage";
-    case Byzantine::kReplay: return "replay";
+    case Byzantine::kHonest:
+      return "honest";
+    case Byzantine::kSilent:
+      return "silent";
+    case Byzantine::kEquivocate:
+      return "equivocate";
+    case Byzantine::kVoteInvalid:
+      return "vote-invalid";
+    case Byzantine::kGarbage:
+      return "garbage";
+    case Byzantine::kReplay:
+      return "replay";
   }
   return "?";
 }

@@ -68,12 +68,24 @@ TEST_F(CertsTest, BlockIdIsCanonicalAndCoversEveryHeaderField) {
   for (int field = 0; field < 6; ++field) {
     Block m = b1;
     switch (field) {
-      case 0: m.set_round(2); break;
-      case 1: m.set_height(2); break;
-      case 2: m.set_author(2); break;
-      case 3: m.set_time_ms(1002); break;
-      case 4: m.set_payload("b1!"); break;
-      default: m.mutable_qc()->set_round(1); break;
+      case 0:
+        m.set_round(2);
+        break;
+      case 1:
+        m.set_height(2);
+        break;
+      case 2:
+        m.set_author(2);
+        break;
+      case 3:
+        m.set_time_ms(1002);
+        break;
+      case 4:
+        m.set_payload("b1!");
+        break;
+      default:
+        m.mutable_qc()->set_round(1);
+        break;
     }
     EXPECT_NE(ComputeBlockId(kChain, m), id) << "field " << field;
   }

@@ -48,8 +48,9 @@ TEST(Scenario, HappyPathCommitsTwoChains) {
     EXPECT_EQ(c.core(i)->safety_state().locked_round(), 4u);
   }
   // A commit proof from another chain id never verifies.
-  EXPECT_FALSE(VerifyCommittedBlock(c.keys().public_keys, "other-chain", *c.keys().verifier,
-                                    c.commits(0)[0]).ok());
+  EXPECT_FALSE(
+      VerifyCommittedBlock(c.keys().public_keys, "other-chain", *c.keys().verifier, c.commits(0)[0])
+          .ok());
 }
 
 // Rules: timeout rule, TC formation, and the voting rule's TC branch. The leader of round 2

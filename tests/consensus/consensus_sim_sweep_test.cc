@@ -35,8 +35,8 @@ TEST(SimSweep, ReplayOne) {
   const std::string spec(replay);
   const auto colon = spec.find(':');
   ASSERT_NE(colon, std::string::npos);
-  const Result r = RunSimulation(SweepOptions(std::stoul(spec.substr(0, colon)),
-                                              std::stoull(spec.substr(colon + 1))));
+  const Result r = RunSimulation(
+      SweepOptions(std::stoul(spec.substr(0, colon)), std::stoull(spec.substr(colon + 1))));
   std::printf("%s\n", r.Summary().c_str());
   EXPECT_TRUE(r.safe);
   EXPECT_TRUE(r.live);
@@ -44,8 +44,10 @@ TEST(SimSweep, ReplayOne) {
 
 TEST(SimSweep, SafeAndLiveAcrossSeeds) {
   const uint64_t total = EnvU64("COAL_SIM_SEEDS", 500);
-  const struct { uint32_t n; uint64_t seeds; } plan[] = {
-      {4, total / 2}, {7, total * 3 / 10}, {10, total - total / 2 - total * 3 / 10}};
+  const struct {
+    uint32_t n;
+    uint64_t seeds;
+  } plan[] = {{4, total / 2}, {7, total * 3 / 10}, {10, total - total / 2 - total * 3 / 10}};
   const auto start = std::chrono::steady_clock::now();
   uint64_t runs = 0, unsafe = 0, not_live = 0, events = 0, restarts = 0, rejected = 0;
   for (const auto& p : plan) {
@@ -65,11 +67,11 @@ TEST(SimSweep, SafeAndLiveAcrossSeeds) {
   }
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("sweep: %llu runs, %llu unsafe, %llu not live, %llu events, %llu restarts, "
-              "%llu rejected messages, %.1f s\n",
-              (unsigned long long)runs, (unsigned long long)unsafe, (unsigned long long)not_live,
-              (unsigned long long)events, (unsigned long long)restarts,
-              (unsigned long long)rejected, secs);
+  std::printf(
+      "sweep: %llu runs, %llu unsafe, %llu not live, %llu events, %llu restarts, "
+      "%llu rejected messages, %.1f s\n",
+      (unsigned long long)runs, (unsigned long long)unsafe, (unsigned long long)not_live,
+      (unsigned long long)events, (unsigned long long)restarts, (unsigned long long)rejected, secs);
   EXPECT_EQ(unsafe, 0u);
   EXPECT_EQ(not_live, 0u);
 }

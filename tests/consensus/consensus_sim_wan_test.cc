@@ -32,19 +32,21 @@ TEST(SimWan, ThirtyOneValidatorsCommitLatency) {
   const Result r = RunSimulation(o);
   ASSERT_TRUE(r.safe) << r.Summary();
   ASSERT_FALSE(r.commit_latency_ms.empty()) << r.Summary();
-  const double mean_ms = std::accumulate(r.commit_latency_ms.begin(), r.commit_latency_ms.end(),
-                                         0.0) / static_cast<double>(r.commit_latency_ms.size());
-  std::printf("WAN n=31 delays 50-250ms, 30 s simulated: heights %llu..%llu, last round %llu, "
-              "%zu commit deliveries\n  latency ms: mean %.0f p50 %lld p90 %lld p99 %lld\n"
-              "  latency rounds: p50 %llu p99 %llu max %llu\n",
-              (unsigned long long)r.min_honest_height, (unsigned long long)r.max_honest_height,
-              (unsigned long long)r.last_round, r.commit_latency_ms.size(), mean_ms,
-              (long long)Percentile(r.commit_latency_ms, 0.5),
-              (long long)Percentile(r.commit_latency_ms, 0.9),
-              (long long)Percentile(r.commit_latency_ms, 0.99),
-              (unsigned long long)Percentile(r.commit_latency_rounds, 0.5),
-              (unsigned long long)Percentile(r.commit_latency_rounds, 0.99),
-              (unsigned long long)Percentile(r.commit_latency_rounds, 1.0));
+  const double mean_ms =
+      std::accumulate(r.commit_latency_ms.begin(), r.commit_latency_ms.end(), 0.0) /
+      static_cast<double>(r.commit_latency_ms.size());
+  std::printf(
+      "WAN n=31 delays 50-250ms, 30 s simulated: heights %llu..%llu, last round %llu, "
+      "%zu commit deliveries\n  latency ms: mean %.0f p50 %lld p90 %lld p99 %lld\n"
+      "  latency rounds: p50 %llu p99 %llu max %llu\n",
+      (unsigned long long)r.min_honest_height, (unsigned long long)r.max_honest_height,
+      (unsigned long long)r.last_round, r.commit_latency_ms.size(), mean_ms,
+      (long long)Percentile(r.commit_latency_ms, 0.5),
+      (long long)Percentile(r.commit_latency_ms, 0.9),
+      (long long)Percentile(r.commit_latency_ms, 0.99),
+      (unsigned long long)Percentile(r.commit_latency_rounds, 0.5),
+      (unsigned long long)Percentile(r.commit_latency_rounds, 0.99),
+      (unsigned long long)Percentile(r.commit_latency_rounds, 1.0));
   // No timeouts on a fault-free WAN: one block per round, committed two rounds later.
   EXPECT_EQ(Percentile(r.commit_latency_rounds, 0.5), 2u);
   EXPECT_GE(r.min_honest_height + 3, r.last_round);

@@ -62,7 +62,9 @@ class Cluster {
   }
   void Crash(uint32_t i) { nodes_[i].core.reset(); }
   Core* core(uint32_t i) { return nodes_[i].core.get(); }
-  const std::vector<coalition::v1::CommittedBlock>& commits(uint32_t i) { return nodes_[i].commits; }
+  const std::vector<coalition::v1::CommittedBlock>& commits(uint32_t i) {
+    return nodes_[i].commits;
+  }
   const std::vector<Actions>& bundles(uint32_t i) { return nodes_[i].bundles; }
 
   void Handle(uint32_t i, Actions a) {
@@ -123,8 +125,7 @@ class Cluster {
   void CheckCovered(uint32_t i, const Actions& a, const coalition::v1::ConsensusMessage& m) {
     if (!m.has_vote() && !m.has_timeout()) return;
     const coalition::v1::SafetyState* st =
-        a.persist_safety ? &*a.persist_safety
-                         : (nodes_[i].safety ? &*nodes_[i].safety : nullptr);
+        a.persist_safety ? &*a.persist_safety : (nodes_[i].safety ? &*nodes_[i].safety : nullptr);
     ASSERT_NE(st, nullptr);
     if (m.has_vote()) {
       EXPECT_EQ(st->last_vote().sig(), m.vote().sig()) << "vote sent without persisted state";

@@ -1,11 +1,11 @@
-// Feeds random consensus messages to a replica (validator 0 of 4, Ed25519 keys from fixed seeds): bad input
-// must never crash the core. The input is a sequence of records:
+// Feeds random consensus messages to a replica (validator 0 of 4, Ed25519 keys from fixed seeds):
+// bad input must never crash the core. The input is a sequence of records:
 //   [op:1][from:1][len:2][bytes:len]
 // op % 4 == 0: parse bytes as a ConsensusMessage and deliver it; 1: the same, after mutating a
 // valid signed proposal's serialization with the bytes; 2: fire the timer; 3: answer a payload.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
