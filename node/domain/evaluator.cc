@@ -176,6 +176,8 @@ absl::StatusOr<coalition::v1::EvaluateResponse> EvaluateAgainst(
     for (const auto& r : records) {
       if (r.rule_set().id() != id || !AdoptedBy(r, as_of)) continue;
       if (!version.empty() && std::to_string(r.rule_set().version()) != version) continue;
+      // Without a version, only versions already effective: a pending one is not yet the rule.
+      if (version.empty() && r.rule_set().effective_at_ms() > as_of) continue;
       if (best == nullptr || r.rule_set().version() > best->rule_set().version()) best = &r;
     }
     if (best != nullptr) chosen.push_back(best);

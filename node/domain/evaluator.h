@@ -40,8 +40,9 @@ absl::StatusOr<coalition::v1::Evaluation> EvaluateRuleSet(const coalition::v1::R
                                                           int64_t as_of_ms);
 
 // Answers an EvaluateRequest against rule-set records (rule_sets.h): rule_set_id empty = every
-// version in force at as_of; "id" = the highest version of id adopted by as_of (in force or
-// not: Evaluation.in_force says); "id@version" = that version. as_of_ms 0 means now_ms.
+// version in force at as_of; "id" = the highest version of id adopted and effective by as_of
+// (superseded or not: Evaluation.in_force says); "id@version" = that version if adopted by as_of
+// (even before it is effective). as_of_ms 0 means now_ms.
 // NOT_FOUND when no rule set matches.
 absl::StatusOr<coalition::v1::EvaluateResponse> EvaluateAgainst(
     const std::vector<coalition::v1::RuleSetStatus>& records,
