@@ -1,7 +1,6 @@
 #include "node/domain/chip_catalog.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "crypto/status_macros.h"
@@ -104,14 +103,13 @@ absl::StatusOr<ChipValues> ResolveChip(const coalition::v1::ChipParams& p,
                                         "' is not in the chip catalog (data/chips.json)");
     }
   }
-  for (auto [has, v, f] : {std::tuple{p.has_tpp(), p.tpp(), "tpp"},
-                           {p.has_dense_tops(), p.dense_tops(), "dense_tops"},
-                           {p.has_die_area_mm2(), p.die_area_mm2(), "die_area_mm2"},
-                           {p.has_performance_density(), p.performance_density(),
-                            "performance_density"},
-                           {p.has_io_bandwidth_gbps(), p.io_bandwidth_gbps(), "io_bandwidth_gbps"},
-                           {p.has_hbm_bandwidth_density(), p.hbm_bandwidth_density(),
-                            "hbm_bandwidth_density"}}) {
+  for (auto [has, v, f] :
+       {std::tuple{p.has_tpp(), p.tpp(), "tpp"},
+        {p.has_dense_tops(), p.dense_tops(), "dense_tops"},
+        {p.has_die_area_mm2(), p.die_area_mm2(), "die_area_mm2"},
+        {p.has_performance_density(), p.performance_density(), "performance_density"},
+        {p.has_io_bandwidth_gbps(), p.io_bandwidth_gbps(), "io_bandwidth_gbps"},
+        {p.has_hbm_bandwidth_density(), p.hbm_bandwidth_density(), "hbm_bandwidth_density"}}) {
     if (has) RETURN_IF_ERROR(CheckValue(v, f));
   }
   if (p.has_bit_length() && (p.bit_length() < 1 || p.bit_length() > 256)) {

@@ -43,8 +43,9 @@ absl::StatusOr<CommitmentStatus> LoadOwned(const HandlerContext& ctx, const std:
   }
   const std::string& author = ctx.header.author();
   if (author != s.commitment().buyer() && author != s.commitment().header().author()) {
-    return Fail(reason::kNotCommitmentOwner,
-                "header.author: '" + author + "' is neither the buyer nor the author of '" + id + "'");
+    return Fail(
+        reason::kNotCommitmentOwner,
+        "header.author: '" + author + "' is neither the buyer nor the author of '" + id + "'");
   }
   if (s.event_log_indexes_size() >= kCommitmentEventsMax) {
     return Fail(reason::kTooManyEvents, "commitment_id: '" + id + "' has " +
@@ -65,8 +66,8 @@ absl::Status ApplyCommitment(const HandlerContext& ctx,
   const auto* buyer = ctx.checker.FindMember(c.buyer());
   if (buyer == nullptr || !(HasRole(*buyer, coalition::v1::ROLE_CLOUD_PROVIDER) ||
                             HasRole(*buyer, coalition::v1::ROLE_AUTHORITY))) {
-    return Fail(reason::kBuyerNotAllowed, "buyer: '" + c.buyer() +
-                                              "' is not a cloud_provider or authority member");
+    return Fail(reason::kBuyerNotAllowed,
+                "buyer: '" + c.buyer() + "' is not a cloud_provider or authority member");
   }
   CommitmentStatus s;
   *s.mutable_commitment() = c;
@@ -119,10 +120,9 @@ absl::Status ApplyDelivery(const HandlerContext& ctx, const coalition::v1::Deliv
                     std::to_string(c.header().created_at_ms()) + ")");
   }
   if (d.delivered_at_ms() > ctx.block_time_ms + ctx.genesis().entry_max_future_ms()) {
-    return Fail(reason::kDeliveryInFuture, "delivered_at_ms: " +
-                                               std::to_string(d.delivered_at_ms()) +
-                                               " is in the future of block time " +
-                                               std::to_string(ctx.block_time_ms));
+    return Fail(reason::kDeliveryInFuture,
+                "delivered_at_ms: " + std::to_string(d.delivered_at_ms()) +
+                    " is in the future of block time " + std::to_string(ctx.block_time_ms));
   }
   s.mutable_delivered()->set_units(s.delivered().units() + d.amount().units());
   s.set_delivered_quantity(s.delivered_quantity() + d.quantity());
@@ -149,9 +149,9 @@ absl::Status ApplyAmendment(const HandlerContext& ctx,
     }
   }
   if (a.quantity() > 0 && a.quantity() < s.delivered_quantity()) {
-    return Fail(reason::kAmendmentBelowDelivered,
-                "quantity: " + std::to_string(a.quantity()) + " is below the delivered " +
-                    std::to_string(s.delivered_quantity()));
+    return Fail(reason::kAmendmentBelowDelivered, "quantity: " + std::to_string(a.quantity()) +
+                                                      " is below the delivered " +
+                                                      std::to_string(s.delivered_quantity()));
   }
   if (a.period_end_ms() > 0 && a.period_end_ms() <= c->period_start_ms()) {
     return Fail(reason::kInvalidPeriod, "period_end_ms: " + std::to_string(a.period_end_ms()) +

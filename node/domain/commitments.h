@@ -34,8 +34,7 @@ inline constexpr char kCommitmentVendorIndex[] = "cm.vendor";
 absl::Status ApplyCommitment(const HandlerContext& ctx,
                              const coalition::v1::ProcurementCommitment& c);
 absl::Status ApplyDelivery(const HandlerContext& ctx, const coalition::v1::DeliveryReport& d);
-absl::Status ApplyAmendment(const HandlerContext& ctx,
-                            const coalition::v1::CommitmentAmendment& a);
+absl::Status ApplyAmendment(const HandlerContext& ctx, const coalition::v1::CommitmentAmendment& a);
 absl::Status ApplyClose(const HandlerContext& ctx, const coalition::v1::CommitmentClose& c);
 
 }  // namespace coal::domain

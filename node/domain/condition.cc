@@ -33,7 +33,8 @@ absl::Status ValidateAt(const Condition& c, const std::set<std::string, std::les
     case Condition::kLeaf: {
       const auto& leaf = c.leaf();
       const ParamSpec* spec = FindParam(leaf.param());
-      if (spec == nullptr) return Invalid(path + ".param", "unknown parameter '" + leaf.param() + "'");
+      if (spec == nullptr)
+        return Invalid(path + ".param", "unknown parameter '" + leaf.param() + "'");
       if (!IsOp(leaf.op())) return Invalid(path + ".op", "unknown operator '" + leaf.op() + "'");
       if (spec->type == ParamType::kBool) {
         if (leaf.value_case() != Condition::Leaf::kFlag) {
@@ -54,7 +55,8 @@ absl::Status ValidateAt(const Condition& c, const std::set<std::string, std::les
       const std::string name = path + (all ? ".all" : ".any");
       if (items.empty()) return Invalid(name, "empty");
       for (int i = 0; i < items.size(); ++i) {
-        auto st = ValidateAt(items[i], refs, name + "[" + std::to_string(i) + "]", depth + 1, nodes);
+        auto st =
+            ValidateAt(items[i], refs, name + "[" + std::to_string(i) + "]", depth + 1, nodes);
         if (!st.ok()) return st;
       }
       return absl::OkStatus();

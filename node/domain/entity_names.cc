@@ -9,11 +9,11 @@ namespace {
 // Legal-form tokens after normalization (punctuation already gone).
 const std::set<std::string_view>& LegalSuffixes() {
   static const auto* s = new std::set<std::string_view>{
-      "co",    "ltd",     "limited", "llc",  "inc",  "incorporated", "corp", "corporation",
-      "company", "pte",   "sdn",     "bhd",  "gmbh", "plc",          "sa",   "ag",
-      "bv",    "nv",      "kk",      "llp",  "lp",   "pvt",          "private", "srl",
-      "spa",   "oy",      "ab",      "jsc",  "ooo",  "fze",          "fzco", "fzc",
-      "fz",    "sarl",    "pty",     "tbk",  "pt",   "hk"};
+      "co",  "ltd", "limited", "llc",  "inc",     "incorporated", "corp", "corporation", "company",
+      "pte", "sdn", "bhd",     "gmbh", "plc",     "sa",           "ag",   "bv",          "nv",
+      "kk",  "llp", "lp",      "pvt",  "private", "srl",          "spa",  "oy",          "ab",
+      "jsc", "ooo", "fze",     "fzco", "fzc",     "fz",           "sarl", "pty",         "tbk",
+      "pt",  "hk"};
   return *s;
 }
 
@@ -67,6 +67,23 @@ std::vector<std::string> DeletionVariants(std::string_view token) {
     std::string v(token.substr(0, i));
     v.append(token.substr(i + 1));
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::vector<std::string> NameVariants(std::string_view normalized) {
+  const std::vector<std::string> tokens = EntityTokens(normalized);
+  std::vector<std::string> out{std::string(normalized)};
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const auto variants = DeletionVariants(tokens[i]);
+    for (size_t v = 1; v < variants.size(); ++v) {
+      std::string name;
+      for (size_t k = 0; k < tokens.size(); ++k) {
+        if (k > 0) name.push_back(' ');
+        name += k == i ? variants[v] : tokens[k];
+      }
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+    }
   }
   return out;
 }

@@ -11,8 +11,9 @@
 // Fuzzy match: two normalized names match when they have the same number of tokens and token i
 // of one is within kTokenEditsMax edits (Levenshtein) of token i of the other; tokens shorter
 // than kFuzzyTokenMinBytes must be equal. Candidates are found with a deletion-neighbourhood
-// dictionary (each token and each token with one byte deleted), so a lookup is a few exact
-// prefix scans instead of a pass over all names.
+// dictionary at two levels — whole names with one token varied (NameVariants: one misspelt
+// token, whatever the tokens) and single tokens (DeletionVariants: several misspelt tokens,
+// when some token is rare) — so a lookup is a few exact prefix scans, never a pass over names.
 //
 // Limits: kEntityTokensMax tokens, kEntityTokenBytesMax bytes per token (longer are cut).
 // Thread safety: pure functions.
@@ -38,6 +39,12 @@ std::vector<std::string> DeletionVariants(std::string_view token);
 
 // Levenshtein distance, or max_edits + 1 as soon as it is known to exceed max_edits.
 int BoundedEditDistance(std::string_view a, std::string_view b, int max_edits);
+
+// Whole-name deletion neighbourhood: the name itself and, for each token, the name with that
+// token replaced by each of its one-deletion variants. Two names within one edit of each other
+// in one token share a variant, so a lookup of the query's variants finds them with exact scans
+// even when every token is common.
+std::vector<std::string> NameVariants(std::string_view normalized);
 
 // Whether two normalized names match under the rule above (equal names always match).
 bool FuzzyNameMatch(std::string_view a, std::string_view b);

@@ -30,8 +30,9 @@ const coalition::v1::Member* EntryChecker::FindMember(std::string_view id) const
 absl::StatusOr<CheckedEntry> EntryChecker::Check(const coalition::v1::Envelope& env) const {
   const PayloadTypeInfo* info = FindPayloadType(env.payload_type());
   if (info == nullptr) {
-    return Invalid(reason::kUnknownPayloadType,
-                   "payload_type: '" + env.payload_type().substr(0, 128) + "' is not a ledger type");
+    return Invalid(
+        reason::kUnknownPayloadType,
+        "payload_type: '" + env.payload_type().substr(0, 128) + "' is not a ledger type");
   }
   if (env.payload().size() > kPayloadBytesMax) {
     return Invalid(reason::kMalformedPayload,
@@ -61,10 +62,11 @@ absl::StatusOr<CheckedEntry> EntryChecker::Check(const coalition::v1::Envelope& 
                                             "' is not this chain ('" + chain_id_ + "')");
   }
   if (h.nonce().size() < kNonceBytesMin || h.nonce().size() > kNonceBytesMax) {
-    return Invalid(reason::kInvalidHeader, "header.nonce: must be 8..32 bytes, got " +
-                                               std::to_string(h.nonce().size()));
+    return Invalid(reason::kInvalidHeader,
+                   "header.nonce: must be 8..32 bytes, got " + std::to_string(h.nonce().size()));
   }
-  if (h.created_at_ms() <= 0) return Invalid(reason::kInvalidHeader, "header.created_at_ms: missing");
+  if (h.created_at_ms() <= 0)
+    return Invalid(reason::kInvalidHeader, "header.created_at_ms: missing");
   out.author = FindMember(h.author());
   if (out.author == nullptr) {
     return Reject(absl::StatusCode::kUnauthenticated, reason::kUnknownMember,
@@ -72,9 +74,9 @@ absl::StatusOr<CheckedEntry> EntryChecker::Check(const coalition::v1::Envelope& 
   }
   absl::Status sig = crypto::VerifyEnvelopeSignature(env, out.author->public_key());
   if (!sig.ok()) {
-    return Reject(absl::StatusCode::kUnauthenticated, reason::kBadSignature,
-                  "signatures: no valid signature by '" + h.author() + "': " +
-                      std::string(sig.message()));
+    return Reject(
+        absl::StatusCode::kUnauthenticated, reason::kBadSignature,
+        "signatures: no valid signature by '" + h.author() + "': " + std::string(sig.message()));
   }
   bool role_ok = std::any_of(info->write_roles.begin(), info->write_roles.end(),
                              [&](Role r) { return HasRole(*out.author, r); });

@@ -4,7 +4,8 @@
 //   2. the payload decodes as that type and carries a header;
 //   3. header: author set, chain_id is this chain, nonce 8..32 bytes, created_at_ms > 0;
 //   4. the author is a genesis member;
-//   5. the envelope carries a valid signature by the author's key (crypto::VerifyEnvelopeSignature);
+//   5. the envelope carries a valid signature by the author's key
+//   (crypto::VerifyEnvelopeSignature);
 //   6. the author holds a role allowed to write the type;
 //   7. schema validation of the payload (payload_validation.h).
 // Time-window and nonce-replay checks need block time and state: the executor does them.
@@ -18,12 +19,12 @@
 // Thread safety: EntryChecker is immutable after construction; Check may run concurrently.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

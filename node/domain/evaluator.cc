@@ -183,9 +183,9 @@ absl::StatusOr<coalition::v1::EvaluateResponse> EvaluateAgainst(
     if (best != nullptr) chosen.push_back(best);
   }
   if (chosen.empty()) {
-    return absl::NotFoundError(
-        "rule_set_id: no rule set " + (want.empty() ? std::string("in force") : "'" + want + "' adopted") +
-        " at as_of_ms " + std::to_string(as_of));
+    return absl::NotFoundError("rule_set_id: no rule set " +
+                               (want.empty() ? std::string("in force") : "'" + want + "' adopted") +
+                               " at as_of_ms " + std::to_string(as_of));
   }
   // Over every rule set in force, one that needs a parameter the chip lacks is reported in its
   // Evaluation.error; the request fails only when no rule set could be evaluated.
@@ -223,14 +223,10 @@ nlohmann::json EvaluationToJson(const Evaluation& e) {
                         {"headroom", h.headroom()},
                         {"branch", h.branch()}});
   }
-  nlohmann::json j = {{"rule_set_id", e.rule_set_id()},
-                      {"version", e.version()},
-                      {"classification", e.classification()},
-                      {"branch", e.branch()},
-                      {"licence_required", e.licence_required()},
-                      {"headroom", headroom},
-                      {"excluded_by", e.excluded_by()},
-                      {"in_force", e.in_force()},
+  nlohmann::json j = {{"rule_set_id", e.rule_set_id()},           {"version", e.version()},
+                      {"classification", e.classification()},     {"branch", e.branch()},
+                      {"licence_required", e.licence_required()}, {"headroom", headroom},
+                      {"excluded_by", e.excluded_by()},           {"in_force", e.in_force()},
                       {"effective_at_ms", e.effective_at_ms()}};
   j["licence_exceptions"] = nlohmann::json::array();
   for (const auto& x : e.licence_exceptions()) j["licence_exceptions"].push_back(x);

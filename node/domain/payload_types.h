@@ -2,11 +2,11 @@
 // to, and the roles allowed to write each (DESIGN §4, §5). Thread safety: constants only.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <memory>
 #include <string_view>
 #include <vector>
-
-#include <google/protobuf/message.h>
 
 #include "coalition/v1/genesis.pb.h"
 

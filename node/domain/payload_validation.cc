@@ -19,20 +19,23 @@ std::string Indexed(std::string_view path, int i) {
 absl::Status Required(const std::string& value, std::string_view path, size_t max_bytes) {
   if (value.empty()) return InvalidField(std::string(path) + ": required");
   if (value.size() > max_bytes) {
-    return InvalidField(std::string(path) + ": longer than " + std::to_string(max_bytes) + " bytes");
+    return InvalidField(std::string(path) + ": longer than " + std::to_string(max_bytes) +
+                        " bytes");
   }
   return absl::OkStatus();
 }
 
 absl::Status Optional(const std::string& value, std::string_view path, size_t max_bytes) {
   if (value.size() > max_bytes) {
-    return InvalidField(std::string(path) + ": longer than " + std::to_string(max_bytes) + " bytes");
+    return InvalidField(std::string(path) + ": longer than " + std::to_string(max_bytes) +
+                        " bytes");
   }
   return absl::OkStatus();
 }
 
 absl::Status Count(int n, std::string_view path, int min, int max) {
-  if (n < min) return InvalidField(std::string(path) + ": at least " + std::to_string(min) + " required");
+  if (n < min)
+    return InvalidField(std::string(path) + ": at least " + std::to_string(min) + " required");
   if (n > max) return InvalidField(std::string(path) + ": more than " + std::to_string(max));
   return absl::OkStatus();
 }
@@ -40,7 +43,8 @@ absl::Status Count(int n, std::string_view path, int min, int max) {
 absl::Status Strings(const RepeatedPtrField<std::string>& items, std::string_view path, int max,
                      size_t max_bytes) {
   RETURN_IF_ERROR(Count(items.size(), path, 0, max));
-  for (int i = 0; i < items.size(); ++i) RETURN_IF_ERROR(Required(items[i], Indexed(path, i), max_bytes));
+  for (int i = 0; i < items.size(); ++i)
+    RETURN_IF_ERROR(Required(items[i], Indexed(path, i), max_bytes));
   return absl::OkStatus();
 }
 
@@ -68,7 +72,8 @@ absl::Status Countries(const RepeatedPtrField<std::string>& items, std::string_v
   RETURN_IF_ERROR(Count(items.size(), path, 0, kDestinationsMax));
   for (int i = 0; i < items.size(); ++i) {
     if (items[i] != "*" && !IsCountryCode(items[i])) {
-      return InvalidField(Indexed(path, i) + ": '" + items[i] + "' is not an ISO country code or *");
+      return InvalidField(Indexed(path, i) + ": '" + items[i] +
+                          "' is not an ISO country code or *");
     }
   }
   return absl::OkStatus();
@@ -141,7 +146,8 @@ absl::Status ValidateRuleSet(const coalition::v1::RuleSet& rs, std::string_view 
       Count(rs.license_exceptions_size(), path + ".license_exceptions", 0, kRuleExclusionsMax));
   std::set<std::string, std::less<>> refs;
   int nodes = 0;
-  RETURN_IF_ERROR(ValidateEntries(rs.exclusions(), path + ".exclusions", false, true, &refs, &nodes));
+  RETURN_IF_ERROR(
+      ValidateEntries(rs.exclusions(), path + ".exclusions", false, true, &refs, &nodes));
   RETURN_IF_ERROR(ValidateEntries(rs.entries(), path + ".entries", true, true, &refs, &nodes));
   RETURN_IF_ERROR(ValidateEntries(rs.license_exceptions(), path + ".license_exceptions", false,
                                   false, &refs, &nodes));
@@ -161,8 +167,10 @@ absl::Status ValidateRuleSet(const coalition::v1::RuleSet& rs, std::string_view 
     const size_t at = s.find('@');
     bool ok = at != std::string::npos && IsRuleSetId(s.substr(0, at)) && at + 1 < s.size() &&
               s.size() - at <= 10;
-    for (size_t k = at + 1; ok && k < s.size(); ++k) ok = std::isdigit(static_cast<unsigned char>(s[k]));
-    if (!ok) return InvalidField(Indexed(path + ".supersedes", i) + ": '" + s + "' is not id@version");
+    for (size_t k = at + 1; ok && k < s.size(); ++k)
+      ok = std::isdigit(static_cast<unsigned char>(s[k]));
+    if (!ok)
+      return InvalidField(Indexed(path + ".supersedes", i) + ": '" + s + "' is not id@version");
   }
   RETURN_IF_ERROR(Optional(rs.source_json(), path + ".source_json", kSourceJsonBytesMax));
   return Count(rs.effective_dates_size(), path + ".effective_dates", 0, kEffectiveDatesMax);
@@ -187,7 +195,8 @@ absl::Status ValidateCommitment(const coalition::v1::ProcurementCommitment& p) {
   RETURN_IF_ERROR(Count(p.vendors_size(), "vendors", 1, kVendorsMax));
   RETURN_IF_ERROR(Strings(p.vendors(), "vendors", kVendorsMax, kIdBytesMax));
   std::set<std::string> seen(p.vendors().begin(), p.vendors().end());
-  if (seen.size() != static_cast<size_t>(p.vendors_size())) return InvalidField("vendors: duplicate vendor");
+  if (seen.size() != static_cast<size_t>(p.vendors_size()))
+    return InvalidField("vendors: duplicate vendor");
   if (!p.has_amount()) return InvalidField("amount: required");
   RETURN_IF_ERROR(ValidateMoney(p.amount(), "amount", true));
   RETURN_IF_ERROR(Optional(p.chip_category(), "chip_category", kNameBytesMax));
@@ -195,8 +204,8 @@ absl::Status ValidateCommitment(const coalition::v1::ProcurementCommitment& p) {
   if (p.period_end_ms() <= p.period_start_ms()) {
     return InvalidField("period_end_ms: must be after period_start_ms");
   }
-  RETURN_IF_ERROR(Strings(p.security_standards(), "security_standards", kSecurityStandardsMax,
-                          kNameBytesMax));
+  RETURN_IF_ERROR(
+      Strings(p.security_standards(), "security_standards", kSecurityStandardsMax, kNameBytesMax));
   return Optional(p.note(), "note", kTextBytesMax);
 }
 
@@ -249,8 +258,8 @@ absl::Status ValidateFlaggedShipment(const coalition::v1::FlaggedShipment& p) {
     }
     RETURN_IF_ERROR(
         Strings(item.serial_numbers(), path + ".serial_numbers", kSerialsPerShipmentMax, 64));
-    RETURN_IF_ERROR(Optional(item.declared_description(), path + ".declared_description",
-                             kNameBytesMax));
+    RETURN_IF_ERROR(
+        Optional(item.declared_description(), path + ".declared_description", kNameBytesMax));
   }
   RETURN_IF_ERROR(ValidateParty(p.shipper(), "shipper"));
   RETURN_IF_ERROR(ValidateParty(p.consignee(), "consignee"));

@@ -8,10 +8,10 @@
 // Thread safety: pure functions.
 #pragma once
 
+#include <google/protobuf/message.h>
+
 #include <cstddef>
 #include <string_view>
-
-#include <google/protobuf/message.h>
 
 #include "absl/status/status.h"
 #include "coalition/v1/domain.pb.h"
@@ -19,9 +19,9 @@
 
 namespace coal::domain {
 
-inline constexpr size_t kIdBytesMax = 128;          // commitment, shipment, rule-set ids
-inline constexpr size_t kNameBytesMax = 256;        // party names, titles, descriptions
-inline constexpr size_t kTextBytesMax = 4096;       // notes, reasons, rationale
+inline constexpr size_t kIdBytesMax = 128;     // commitment, shipment, rule-set ids
+inline constexpr size_t kNameBytesMax = 256;   // party names, titles, descriptions
+inline constexpr size_t kTextBytesMax = 4096;  // notes, reasons, rationale
 inline constexpr size_t kSourceJsonBytesMax = 64 * 1024;
 inline constexpr size_t kAttestationBodyBytesMax = 64 * 1024;
 inline constexpr int kRuleEntriesMax = 64;

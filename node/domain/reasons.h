@@ -19,13 +19,13 @@ namespace coal::domain::reason {
 
 // Envelope and header (admission and executor).
 inline constexpr char kUnknownPayloadType[] = "unknown_payload_type";
-inline constexpr char kMalformedPayload[] = "malformed_payload";    // does not decode / no header
-inline constexpr char kInvalidHeader[] = "invalid_header";          // empty author, bad nonce...
+inline constexpr char kMalformedPayload[] = "malformed_payload";  // does not decode / no header
+inline constexpr char kInvalidHeader[] = "invalid_header";        // empty author, bad nonce...
 inline constexpr char kWrongChain[] = "wrong_chain";
 inline constexpr char kUnknownMember[] = "unknown_member";
 inline constexpr char kBadSignature[] = "bad_signature";
 inline constexpr char kRoleNotAllowed[] = "role_not_allowed";
-inline constexpr char kInvalidField[] = "invalid_field";            // schema check, names field
+inline constexpr char kInvalidField[] = "invalid_field";  // schema check, names field
 inline constexpr char kDuplicateNonce[] = "duplicate_nonce";
 inline constexpr char kEntryTooOld[] = "entry_too_old";
 inline constexpr char kEntryFromFuture[] = "entry_from_future";

@@ -1,9 +1,8 @@
 #include "node/domain/rule_loader.h"
 
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "crypto/status_macros.h"
 #include "node/domain/embedded_data.h"
@@ -95,7 +94,8 @@ absl::Status ToCondition(const json& j, const std::string& path, int depth, Cond
     }
     return absl::OkStatus();
   }
-  if (j.contains("not")) return ToCondition(j["not"], path + ".not", depth + 1, out->mutable_not_());
+  if (j.contains("not"))
+    return ToCondition(j["not"], path + ".not", depth + 1, out->mutable_not_());
   if (j.contains("ref")) {
     out->set_ref(Str(j, "ref"));
     return absl::OkStatus();
@@ -116,7 +116,8 @@ absl::Status ToEntries(const json& j, const char* key, const std::string& path,
     e->set_effect(Str(list[k], "effect"));
     e->set_summary(Str(list[k], "text_summary"));
     if (list[k].contains("condition") && !list[k]["condition"].is_null()) {
-      RETURN_IF_ERROR(ToCondition(list[k]["condition"], p + ".condition", 0, e->mutable_condition()));
+      RETURN_IF_ERROR(
+          ToCondition(list[k]["condition"], p + ".condition", 0, e->mutable_condition()));
     }
   }
   return absl::OkStatus();
@@ -181,10 +182,12 @@ absl::StatusOr<bool> ToRuleSet(std::string_view span, coalition::v1::RuleSet* rs
   RETURN_IF_ERROR(ToEntries(j, "exclusions", path, rs->mutable_exclusions()));
   RETURN_IF_ERROR(ToEntries(j, "entries", path, rs->mutable_entries()));
   RETURN_IF_ERROR(ToEntries(j, "license_exceptions", path, rs->mutable_license_exceptions()));
-  RETURN_IF_ERROR(ToDestinations(j.value("destinations", json()), path, rs->mutable_destinations()));
+  RETURN_IF_ERROR(
+      ToDestinations(j.value("destinations", json()), path, rs->mutable_destinations()));
   ASSIGN_OR_RETURN(int64_t effective, ParseDateMs(Str(j, "effective")));
   rs->set_effective_at_ms(effective);
-  const std::string announced = !Str(j, "released").empty() ? Str(j, "released") : Str(j, "published");
+  const std::string announced =
+      !Str(j, "released").empty() ? Str(j, "released") : Str(j, "published");
   if (!announced.empty()) {
     ASSIGN_OR_RETURN(int64_t at, ParseDateMs(announced));
     rs->set_announced_at_ms(at);

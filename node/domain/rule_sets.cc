@@ -73,17 +73,17 @@ std::string RuleSetRef(const coalition::v1::RuleSet& rs) {
 absl::StatusOr<std::vector<RuleSetStatus>> LoadRuleSetRecords(const StateOverlay& state) {
   std::vector<RuleSetStatus> out;
   absl::Status parse = absl::OkStatus();
-  RETURN_IF_ERROR(state.ScanPrefix(
-      Column::kState, kRuleSetRecordPrefix, kRuleSetRecordsMax + 1,
-      [&](std::string_view, std::string_view v) {
-        RuleSetStatus r;
-        if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
-          parse = absl::DataLossError("stored rule-set record does not decode");
-          return false;
-        }
-        out.push_back(std::move(r));
-        return true;
-      }));
+  RETURN_IF_ERROR(state.ScanPrefix(Column::kState, kRuleSetRecordPrefix, kRuleSetRecordsMax + 1,
+                                   [&](std::string_view, std::string_view v) {
+                                     RuleSetStatus r;
+                                     if (!r.ParseFromArray(v.data(), static_cast<int>(v.size()))) {
+                                       parse = absl::DataLossError(
+                                           "stored rule-set record does not decode");
+                                       return false;
+                                     }
+                                     out.push_back(std::move(r));
+                                     return true;
+                                   }));
   RETURN_IF_ERROR(parse);
   std::sort(out.begin(), out.end(), [](const RuleSetStatus& a, const RuleSetStatus& b) {
     if (a.genesis() != b.genesis()) return a.genesis();
@@ -176,8 +176,8 @@ bool IsInForce(const RuleSetStatus& r, const std::vector<RuleSetStatus>& all, in
   });
 }
 
-coalition::v1::RuleSetResponse RuleSetsAsOf(const std::vector<RuleSetStatus>& all,
-                                            int64_t as_of_ms, std::string_view id) {
+coalition::v1::RuleSetResponse RuleSetsAsOf(const std::vector<RuleSetStatus>& all, int64_t as_of_ms,
+                                            std::string_view id) {
   coalition::v1::RuleSetResponse out;
   for (const auto& r : all) {
     if (!id.empty() && r.rule_set().id() != id) continue;

@@ -83,6 +83,20 @@ absl::StatusOr<std::vector<std::string>> MatchEntityNames(const StateOverlay& st
   if (q.empty()) return absl::InvalidArgumentError("entity: normalizes to an empty name");
   std::vector<std::string> out{q};
   if (exact_only) return out;
+  std::set<std::string> found;
+  size_t rows = 0;
+  // Whole-name variants: one misspelt token, found with exact scans however common the tokens.
+  for (const auto& variant : NameVariants(q)) {
+    const std::string prefix = IndexPrefix(kShipNameWholeVariantIndex, variant);
+    const size_t limit = std::min(kFuzzyListRowsMax, kFuzzyRowsMax - rows);
+    if (limit == 0) break;
+    RETURN_IF_ERROR(state.ScanPrefix(Column::kIndex, prefix, limit,
+                                     [&](std::string_view key, std::string_view) {
+                                       found.insert(std::string(key.substr(prefix.size())));
+                                       ++rows;
+                                       return true;
+                                     }));
+  }
   // Per query token, the names holding a token within one deletion of it. A list that fills
   // kFuzzyListRowsMax is "common" and is used to narrow only when no rarer token exists.
   struct TokenNames {
@@ -90,7 +104,6 @@ absl::StatusOr<std::vector<std::string>> MatchEntityNames(const StateOverlay& st
     bool common = false;
   };
   std::vector<TokenNames> lists;
-  size_t rows = 0;
   for (const auto& token : EntityTokens(q)) {
     TokenNames tn;
     for (const auto& variant : DeletionVariants(token)) {
@@ -108,26 +121,30 @@ absl::StatusOr<std::vector<std::string>> MatchEntityNames(const StateOverlay& st
                                          return true;
                                        }));
       rows += n;
-      if (n == limit) tn.common = true;
+      if (n == limit) {
+        tn.common = true;  // narrowing by it would be arbitrary: stop paying for its variants
+        break;
+      }
     }
     lists.push_back(std::move(tn));
   }
-  const bool any_rare = std::any_of(lists.begin(), lists.end(),
-                                    [](const TokenNames& t) { return !t.common; });
+  const bool any_rare =
+      std::any_of(lists.begin(), lists.end(), [](const TokenNames& t) { return !t.common; });
   std::optional<std::set<std::string>> candidates;
   for (const auto& tn : lists) {
-    if (any_rare && tn.common) continue;
+    if (!any_rare) break;  // all tokens common: truncated lists would miss names at random
+    if (tn.common) continue;
     if (!candidates.has_value()) {
       candidates = tn.names;
       continue;
     }
     std::set<std::string> both;
-    std::set_intersection(candidates->begin(), candidates->end(), tn.names.begin(),
-                          tn.names.end(), std::inserter(both, both.begin()));
+    std::set_intersection(candidates->begin(), candidates->end(), tn.names.begin(), tn.names.end(),
+                          std::inserter(both, both.begin()));
     candidates = std::move(both);
   }
-  if (!candidates.has_value()) return out;
-  for (const auto& name : *candidates) {
+  if (candidates.has_value()) found.insert(candidates->begin(), candidates->end());
+  for (const auto& name : found) {
     if (out.size() >= kFuzzyNamesMax) break;
     if (name != q && FuzzyNameMatch(q, name)) out.push_back(name);
   }
@@ -157,7 +174,8 @@ absl::StatusOr<coalition::v1::ShipmentResponse> QueryShipments(
   std::vector<std::string> prefixes;
   std::vector<std::string> names;
   auto require = [](const std::string& v, const char* field) -> absl::Status {
-    if (v.empty()) return absl::InvalidArgumentError(std::string(field) + ": empty after normalization");
+    if (v.empty())
+      return absl::InvalidArgumentError(std::string(field) + ": empty after normalization");
     return absl::OkStatus();
   };
   switch (q.key_case()) {
@@ -200,8 +218,8 @@ absl::StatusOr<coalition::v1::ShipmentResponse> QueryShipments(
     std::string start = has_token ? TimeIndexKey(after_time, after + 1)
                                   : TimeIndexKey(std::max<int64_t>(q.from_ms(), 0), 0);
     std::optional<uint64_t> exhausted;
-    RETURN_IF_ERROR(
-        CollectList(kv, prefix, start, q, page, kScanRowsPerPageMax, true, &rows, &exhausted, &more));
+    RETURN_IF_ERROR(CollectList(kv, prefix, start, q, page, kScanRowsPerPageMax, true, &rows,
+                                &exhausted, &more));
     frontier = exhausted;
   } else {
     const size_t budget = kScanRowsPerPageMax / prefixes.size();
@@ -209,7 +227,8 @@ absl::StatusOr<coalition::v1::ShipmentResponse> QueryShipments(
       std::string start = prefix;
       if (has_token) AppendBigEndian64(&start, after + 1);
       std::optional<uint64_t> exhausted;
-      RETURN_IF_ERROR(CollectList(kv, prefix, start, q, page, budget, false, &rows, &exhausted, &more));
+      RETURN_IF_ERROR(
+          CollectList(kv, prefix, start, q, page, budget, false, &rows, &exhausted, &more));
       if (exhausted.has_value()) frontier = std::min(frontier.value_or(*exhausted), *exhausted);
     }
     std::sort(rows.begin(), rows.end(),
@@ -238,8 +257,8 @@ absl::StatusOr<coalition::v1::ShipmentResponse> QueryShipments(
       out.set_next_page_token(EncodePageToken(last.log_index, last.time_ms));
     } else {
       // The scan budget ran out before the page filled: resume after the frontier.
-      out.set_next_page_token(EncodePageToken(*frontier, rows.empty() ? q.from_ms()
-                                                                       : rows.back().time_ms));
+      out.set_next_page_token(
+          EncodePageToken(*frontier, rows.empty() ? q.from_ms() : rows.back().time_ms));
     }
   }
   return out;

@@ -153,14 +153,17 @@ std::vector<std::pair<std::string, std::string>> ShipmentIndexValues(
   return {rows.begin(), rows.end()};
 }
 
-std::vector<IndexRow> ShipmentIndexRows(const ShipmentRecord& r,
-                                        const std::function<bool(const std::string&)>& is_new_name) {
+std::vector<IndexRow> ShipmentIndexRows(
+    const ShipmentRecord& r, const std::function<bool(const std::string&)>& is_new_name) {
   std::vector<IndexRow> out;
   const std::string value = RowValue(r);
   for (const auto& [index, v] : ShipmentIndexValues(r.shipment())) {
     out.push_back({IndexKey(index, v, r.log_index()), value});
     if (index != std::string_view(kShipEntityIndex) || !is_new_name(v)) continue;
     out.push_back({IndexPrefix(kShipNameMarker, v), ""});
+    for (const auto& variant : NameVariants(v)) {
+      out.push_back({IndexPrefix(kShipNameWholeVariantIndex, variant) + v, ""});
+    }
     for (const auto& token : EntityTokens(v)) {
       for (const auto& variant : DeletionVariants(token)) {
         out.push_back({IndexPrefix(kShipNameVariantIndex, variant) + v, ""});

@@ -30,8 +30,9 @@
 //   sh.hs      HS code digits, and its 4/6/8-digit prefixes
 //   sh.reason  NormalizeText(flag reason)
 //   sh.time    "sh.time\0" BE64(flagged_at_ms) BE64(log index) (commit order = time order)
-// and the fuzzy-name dictionary "sh.ndel\0<token variant>\0<normalized name>" written once per
-// distinct name (marker "sh.names\0<name>").
+// and the fuzzy-name dictionaries "sh.ndel\0<token variant>\0<normalized name>" and
+// "sh.nvar\0<name variant>\0<normalized name>" (entity_names.h), written once per distinct name
+// (marker "sh.names\0<name>").
 // Thread safety: pure functions over the given state.
 #pragma once
 
@@ -56,6 +57,7 @@ inline constexpr char kShipReasonIndex[] = "sh.reason";
 inline constexpr char kShipTimeIndex[] = "sh.time";
 inline constexpr char kShipNameVariantIndex[] = "sh.ndel";
 inline constexpr char kShipNameMarker[] = "sh.names";
+inline constexpr char kShipNameWholeVariantIndex[] = "sh.nvar";
 
 bool IsAllowedTransition(coalition::v1::ShipmentState from, coalition::v1::ShipmentState to);
 

@@ -21,9 +21,7 @@ const T& As(const CheckedEntry& e) {
 
 // Storage failures are not outcomes: they must not be recorded as a rejection another node
 // would not make.
-bool IsStorageError(const absl::Status& st) {
-  return ReasonOf(st) == "internal";
-}
+bool IsStorageError(const absl::Status& st) { return ReasonOf(st) == "internal"; }
 
 }  // namespace
 
@@ -82,8 +80,8 @@ coalition::v1::Outcome StateMachine::Apply(const Context& ctx,
 
 absl::Status StateMachine::ApplyChecked(const Context& ctx, const CheckedEntry& e,
                                         const std::string& digest) {
-  HandlerContext hc{checker_,  overlay_, ctx.height, ctx.log_index, ctx.block_time_ms,
-                    digest,    e.header, *e.author};
+  HandlerContext hc{checker_,          overlay_, ctx.height, ctx.log_index,
+                    ctx.block_time_ms, digest,   e.header,   *e.author};
   switch (e.kind) {
     case PayloadKind::kAttestation:
       return absl::OkStatus();  // the envelope rules are the whole contract

@@ -43,10 +43,10 @@ class StateOverlay {
   absl::Status ScanPrefix(storage::Column c, std::string_view prefix, size_t limit,
                           const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
-  void CommitEntry();  // keep the current entry's writes in the block
-  void AbortEntry();   // drop them
+  void CommitEntry();                                // keep the current entry's writes in the block
+  void AbortEntry();                                 // drop them
   void StageInto(storage::WriteBatch* batch) const;  // block writes, in key order
-  void Clear();        // drop everything (after staging, or on abort)
+  void Clear();                                      // drop everything (after staging, or on abort)
   bool empty() const { return block_.empty() && entry_.empty(); }
 
  private:

@@ -170,7 +170,7 @@ TEST_F(CommitmentTest, QueriesAndAggregatesPerCurrency) {
   auto r = Query(q);
   ASSERT_EQ(r.commitments_size(), 2);
   EXPECT_EQ(r.commitments(0).commitment().commitment_id(), "a-usd");  // commit order
-  ASSERT_EQ(r.by_member_size(), 2);  // EUR and USD rows
+  ASSERT_EQ(r.by_member_size(), 2);                                   // EUR and USD rows
   EXPECT_EQ(r.by_member(0).currency(), "EUR");
   EXPECT_EQ(r.by_member(1).committed(), 1000);
   EXPECT_EQ(r.by_member(1).delivered(), 250);

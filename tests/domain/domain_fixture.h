@@ -4,12 +4,12 @@
 // exactly as the node does (BeginBlock, Apply per entry, FinishBlock, one atomic Write).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "coalition/v1/domain.pb.h"
 #include "coalition/v1/genesis.pb.h"
@@ -78,7 +78,8 @@ class DomainTest : public ::testing::Test {
   }
 
   // Applies `entries` as one block at block time now_ms_ and writes the batch.
-  std::vector<coalition::v1::Outcome> ApplyBlock(const std::vector<coalition::v1::Envelope>& entries) {
+  std::vector<coalition::v1::Outcome> ApplyBlock(
+      const std::vector<coalition::v1::Envelope>& entries) {
     std::vector<coalition::v1::Outcome> out;
     sm_->BeginBlock();
     ++height_;
@@ -108,15 +109,15 @@ class DomainTest : public ::testing::Test {
 };
 
 // Asserts a rejection with exactly this reason.
-#define EXPECT_REJECTED(outcome, code)          \
-  do {                                          \
-    const auto& o_ = (outcome);                 \
-    EXPECT_FALSE(o_.accepted()) << o_.detail(); \
+#define EXPECT_REJECTED(outcome, code)           \
+  do {                                           \
+    const auto& o_ = (outcome);                  \
+    EXPECT_FALSE(o_.accepted()) << o_.detail();  \
     EXPECT_EQ(o_.reason(), code) << o_.detail(); \
   } while (0)
-#define EXPECT_ACCEPTED(outcome)                                     \
-  do {                                                               \
-    const auto& o_ = (outcome);                                      \
+#define EXPECT_ACCEPTED(outcome)                                      \
+  do {                                                                \
+    const auto& o_ = (outcome);                                       \
     EXPECT_TRUE(o_.accepted()) << o_.reason() << ": " << o_.detail(); \
   } while (0)
 

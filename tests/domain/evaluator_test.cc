@@ -60,24 +60,24 @@ struct Case2022 {
 
 // TPP = dense TOPS x bit length (chips.json ops_dense x bit_length).
 const Case2022 k2022Cases[] = {
-    {"nvidia-h100-sxm5-80gb", "3A090.a", 428, 11032},    // io 1028; 1979x8 = 15832
-    {"nvidia-h100-pcie-80gb", "3A090.a", 128, 7304},     // io 728; 1513x8 = 12104
-    {"nvidia-h800-sxm5-80gb-china-sku", "none", -72, 11032},  // io 528 < 600
-    {"nvidia-h200-sxm-141gb", "3A090.a", 428, 11032},    // io 1028; 15832
-    {"nvidia-h20-hgx-china-sku", "none", 428, -2432},    // 296x8 = 2368 < 4800
-    {"nvidia-a100-sxm4-80gb", "3A090.a", 64, 192},       // io 664; 624x8 = 4992
-    {"nvidia-a800-sxm4-80gb-china-sku", "none", -136, 192},  // io 464 < 600
-    {"nvidia-l40s", "none", -536, 1064},                 // io 64; 733x8 = 5864
-    {"nvidia-l20-china-sku", "none", -536, -2888},       // 239x8 = 1912
-    {"nvidia-l4", "none", -536, -2860},                  // 242.5x8 = 1940
-    {"nvidia-geforce-rtx-4090", "none", -536, 484.8},    // 660.6x8 = 5284.8
+    {"nvidia-h100-sxm5-80gb", "3A090.a", 428, 11032},              // io 1028; 1979x8 = 15832
+    {"nvidia-h100-pcie-80gb", "3A090.a", 128, 7304},               // io 728; 1513x8 = 12104
+    {"nvidia-h800-sxm5-80gb-china-sku", "none", -72, 11032},       // io 528 < 600
+    {"nvidia-h200-sxm-141gb", "3A090.a", 428, 11032},              // io 1028; 15832
+    {"nvidia-h20-hgx-china-sku", "none", 428, -2432},              // 296x8 = 2368 < 4800
+    {"nvidia-a100-sxm4-80gb", "3A090.a", 64, 192},                 // io 664; 624x8 = 4992
+    {"nvidia-a800-sxm4-80gb-china-sku", "none", -136, 192},        // io 464 < 600
+    {"nvidia-l40s", "none", -536, 1064},                           // io 64; 733x8 = 5864
+    {"nvidia-l20-china-sku", "none", -536, -2888},                 // 239x8 = 1912
+    {"nvidia-l4", "none", -536, -2860},                            // 242.5x8 = 1940
+    {"nvidia-geforce-rtx-4090", "none", -536, 484.8},              // 660.6x8 = 5284.8
     {"nvidia-geforce-rtx-4090-d-china-sku", "none", -536, -92.8},  // 588.4x8 = 4707.2
-    {"nvidia-b200-hgx", "3A090.a", 1328, 31200},         // io 1928; 4500x8 = 36000
-    {"amd-instinct-mi300x", "3A090.a", 424, 16119.2},    // io 1024; 2614.9x8 = 20919.2
-    {"amd-instinct-mi250x", "3A090.a", 264, 1328},       // io 864; 383x16 = 6128
-    {"intel-gaudi-2-hl-225h", "3A090.a", 64, 2112},      // io 664; 432x16 = 6912
-    {"intel-gaudi-2-china-hl-225b", "none", -11, 2112},  // io 589 < 600
-    {"intel-gaudi-3-hl-325l-oam", "3A090.a", 728, 24560},  // io 1328; 1835x16 = 29360
+    {"nvidia-b200-hgx", "3A090.a", 1328, 31200},                   // io 1928; 4500x8 = 36000
+    {"amd-instinct-mi300x", "3A090.a", 424, 16119.2},              // io 1024; 2614.9x8 = 20919.2
+    {"amd-instinct-mi250x", "3A090.a", 264, 1328},                 // io 864; 383x16 = 6128
+    {"intel-gaudi-2-hl-225h", "3A090.a", 64, 2112},                // io 664; 432x16 = 6912
+    {"intel-gaudi-2-china-hl-225b", "none", -11, 2112},            // io 589 < 600
+    {"intel-gaudi-3-hl-325l-oam", "3A090.a", 728, 24560},          // io 1328; 1835x16 = 29360
 };
 
 TEST(Evaluator2022, EveryCatalogChipWithNumbers) {
@@ -113,8 +113,8 @@ struct Case2023 {
 };
 
 const Case2023 k2023Cases[] = {
-    {"nvidia-h100-sxm5-80gb", "3A090.a", "a.1", "", 11032},  // 15832 >= 4800
-    {"nvidia-h100-pcie-80gb", "3A090.a", "a.1", "", 7304},   // 12104
+    {"nvidia-h100-sxm5-80gb", "3A090.a", "a.1", "", 11032},            // 15832 >= 4800
+    {"nvidia-h100-pcie-80gb", "3A090.a", "a.1", "", 7304},             // 12104
     {"nvidia-h800-sxm5-80gb-china-sku", "3A090.a", "a.1", "", 11032},  // I/O no longer matters
     {"nvidia-h200-sxm-141gb", "3A090.a", "a.1", "", 11032},
     // 2368: a.1 no; a.2 PD 2368/814 = 2.909 < 5.92; b.1 2368 < 2400; b.2 PD 2.909 < 3.2.

@@ -25,8 +25,13 @@ class RuleSetTest : public DomainTest {
     *p.mutable_rule_set() = loaded->rule_sets[1];
     p.mutable_rule_set()->set_version(version);
     p.mutable_rule_set()->set_effective_at_ms(effective_at_ms);
-    p.mutable_rule_set()->mutable_entries(0)->mutable_condition()->mutable_any()
-        ->mutable_items(0)->mutable_leaf()->set_number(4000);
+    p.mutable_rule_set()
+        ->mutable_entries(0)
+        ->mutable_condition()
+        ->mutable_any()
+        ->mutable_items(0)
+        ->mutable_leaf()
+        ->set_number(4000);
     p.set_emergency(emergency);
     p.set_rationale("tighten a.1");
     return p;
@@ -127,8 +132,13 @@ TEST_F(RuleSetTest, RejectsStaleAndDuplicateVersionsAndBadConditions) {
   EXPECT_REJECTED(Apply(Sign("us-bis", Proposal(2, effective_))), "stale_version");
 
   ThresholdProposal bad = Proposal(4, effective_);
-  bad.mutable_rule_set()->mutable_entries(0)->mutable_condition()->mutable_any()
-      ->mutable_items(0)->mutable_leaf()->set_param("teraflops");
+  bad.mutable_rule_set()
+      ->mutable_entries(0)
+      ->mutable_condition()
+      ->mutable_any()
+      ->mutable_items(0)
+      ->mutable_leaf()
+      ->set_param("teraflops");
   auto o = Apply(Sign("us-bis", bad));
   EXPECT_REJECTED(o, "invalid_condition");
   EXPECT_EQ(o.detail(),
@@ -137,11 +147,16 @@ TEST_F(RuleSetTest, RejectsStaleAndDuplicateVersionsAndBadConditions) {
   forward.mutable_rule_set()->mutable_entries(0)->mutable_condition()->set_ref("4A090.a/.b");
   o = Apply(Sign("us-bis", forward));
   EXPECT_REJECTED(o, "invalid_condition");
-  EXPECT_EQ(o.detail(), "rule_set.entries[0].condition.ref: '4A090.a/.b' is not an earlier entry "
-                        "of this rule set");
+  EXPECT_EQ(o.detail(),
+            "rule_set.entries[0].condition.ref: '4A090.a/.b' is not an earlier entry "
+            "of this rule set");
   ThresholdProposal flag_op = Proposal(4, effective_);
-  auto* leaf = flag_op.mutable_rule_set()->mutable_exclusions(0)->mutable_condition()
-                   ->mutable_all()->mutable_items(0)->mutable_leaf();
+  auto* leaf = flag_op.mutable_rule_set()
+                   ->mutable_exclusions(0)
+                   ->mutable_condition()
+                   ->mutable_all()
+                   ->mutable_items(0)
+                   ->mutable_leaf();
   leaf->set_op(">=");
   EXPECT_REJECTED(Apply(Sign("us-bis", flag_op)), "invalid_condition");
   ThresholdProposal supersedes = Proposal(4, effective_);

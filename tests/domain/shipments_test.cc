@@ -161,8 +161,10 @@ TEST_F(ShipmentTest, QueriesByEveryKey) {
     return Ids(Query(q));
   };
   using V = std::vector<std::string>;
-  EXPECT_EQ(by([](ShipmentQuery* q) { q->set_entity("SHENZHEN HUAXIN TRADING LIMITED"); }), V{"BL-1"});
-  EXPECT_EQ(by([](ShipmentQuery* q) { q->set_entity("alpha one logistics"); }), (V{"BL-1", "BL-2"}));
+  EXPECT_EQ(by([](ShipmentQuery* q) { q->set_entity("SHENZHEN HUAXIN TRADING LIMITED"); }),
+            V{"BL-1"});
+  EXPECT_EQ(by([](ShipmentQuery* q) { q->set_entity("alpha one logistics"); }),
+            (V{"BL-1", "BL-2"}));
   EXPECT_EQ(by([](ShipmentQuery* q) { q->set_chip_model("a100-sxm4-80gb"); }), V{"BL-2"});
   EXPECT_EQ(by([](ShipmentQuery* q) { q->set_serial_number(" SN-BL-1-1 "); }), V{"BL-1"});
   EXPECT_EQ(by([](ShipmentQuery* q) { q->set_country("cn"); }), (V{"BL-1", "BL-2"}));
@@ -170,8 +172,7 @@ TEST_F(ShipmentTest, QueriesByEveryKey) {
   EXPECT_EQ(by([](ShipmentQuery* q) { q->set_country("PORT KLANG"); }), V{"BL-1"});
   EXPECT_EQ(by([](ShipmentQuery* q) { q->set_hs_code("847330"); }), V{"BL-1"});
   EXPECT_EQ(by([](ShipmentQuery* q) { q->set_hs_code("8542"); }), V{"BL-2"});
-  EXPECT_EQ(by([](ShipmentQuery* q) { q->set_reason("residential delivery address"); }),
-            V{"BL-2"});
+  EXPECT_EQ(by([](ShipmentQuery* q) { q->set_reason("residential delivery address"); }), V{"BL-2"});
   EXPECT_EQ(by([](ShipmentQuery*) {}), (V{"BL-1", "BL-2"}));
   ShipmentQuery q;
   q.set_entity("Kuala Lumpur Adapter");
@@ -258,11 +259,14 @@ TEST(EntityNames, Normalization) {
 TEST(EntityNames, FuzzyMatchIsBounded) {
   EXPECT_TRUE(FuzzyNameMatch("shenzhen huaxin", "shenzen huaxin"));
   EXPECT_FALSE(FuzzyNameMatch("huaxin trading", "huaxin tradnig"));  // transposition: 2 edits
-  EXPECT_FALSE(FuzzyNameMatch("acme", "acme trading"));  // token counts differ
-  EXPECT_FALSE(FuzzyNameMatch("abc", "abd"));            // short tokens must be equal
+  EXPECT_FALSE(FuzzyNameMatch("acme", "acme trading"));              // token counts differ
+  EXPECT_FALSE(FuzzyNameMatch("abc", "abd"));                        // short tokens must be equal
   EXPECT_EQ(BoundedEditDistance("kitten", "sitting", 5), 3);
   EXPECT_EQ(BoundedEditDistance("kitten", "sitting", 1), 2);  // capped at max + 1
   EXPECT_EQ(DeletionVariants("abcd").size(), 5u);
+  // "ab cdef": the name, then "ab" is too short to vary, "cdef" yields 4 one-deletion variants.
+  EXPECT_EQ(NameVariants("ab cdef"),
+            (std::vector<std::string>{"ab cdef", "ab def", "ab cef", "ab cdf", "ab cde"}));
 }
 
 }  // namespace

@@ -96,8 +96,9 @@ TEST_F(DomainTest, RejectsRoleNotAllowedAsPermissionDenied) {
   Envelope env = Sign("cloud-a", s);
   auto o = Apply(env);
   EXPECT_REJECTED(o, "role_not_allowed");
-  EXPECT_EQ(o.detail(),
-            "header.author: member 'cloud-a' has no role that may write coalition.v1.FlaggedShipment");
+  EXPECT_EQ(
+      o.detail(),
+      "header.author: member 'cloud-a' has no role that may write coalition.v1.FlaggedShipment");
   EntryChecker checker(genesis_, kChainId);
   EXPECT_EQ(checker.Check(env).status().code(), absl::StatusCode::kPermissionDenied);
 }
