@@ -1,5 +1,5 @@
-// The node's EntryExecutor: envelope rules (node/admission.h) for every entry, then the domain
-// state machine (node/domain/) for compliance payloads. Deterministic: the same block gives the
+// The node's EntryExecutor: the compliance StateMachine (node/domain/state_machine.h): entry checks,
+// time window, replay and domain rules. Deterministic: the same block gives the
 // same outcomes on every node. Entries that fail a rule are logged rejected, with the reason.
 // Called from the replica thread only.
 #pragma once

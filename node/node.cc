@@ -8,7 +8,7 @@
 
 #include "crypto/key_file.h"
 #include "crypto/status_macros.h"
-#include "node/admission.h"
+#include "node/domain/entry_checks.h"
 #include "node/explorer_html.h"
 #include "node/executor.h"
 #include "node/explorer_api.h"
@@ -31,7 +31,7 @@ struct Node::Impl {
   uint32_t self = 0;
   std::unique_ptr<crypto::Ed25519Signer> signer;
   std::unique_ptr<storage::RocksKvStore> kv;
-  std::unique_ptr<EnvelopeRules> rules;
+  std::unique_ptr<domain::EntryChecker> checker;
   std::unique_ptr<EntryExecutor> executor;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<Mempool> mempool;
@@ -78,7 +78,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) {
   storage::RocksOptions ropts;
   ropts.expected_genesis_hash = GenesisHash(impl->genesis);
   ASSIGN_OR_RETURN(impl->kv, storage::RocksKvStore::Open(config.data_dir, ropts));
-  impl->rules = std::make_unique<EnvelopeRules>(impl->genesis, impl->chain_id);
+  impl->checker = std::make_unique<domain::EntryChecker>(impl->genesis, impl->chain_id);
   ASSIGN_OR_RETURN(impl->executor, MakeExecutor(impl->genesis, impl->chain_id, impl->kv.get()));
   ASSIGN_OR_RETURN(impl->ledger, Ledger::Open(impl->kv.get(), impl->executor.get()));
   impl->mempool = std::make_unique<Mempool>(config.limits.mempool_entries_max,
@@ -91,7 +91,7 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) {
 absl::Status Node::Start() {
   Impl& n = *impl_;
   auto admit = [&n](const coalition::v1::Envelope& env) -> absl::Status {
-    return n.rules->Check(env).status();
+    return n.checker->Check(env).status();
   };
   std::shared_ptr<grpc::ServerCredentials> peer_server_creds;
   std::shared_ptr<grpc::ChannelCredentials> peer_channel_creds;
