@@ -1,6 +1,9 @@
 #include "node/ledger.h"
 
+#include <algorithm>
+
 #include "crypto/dsse.h"
+#include "crypto/merkle.h"
 #include "crypto/status_macros.h"
 
 namespace coal::node {
@@ -12,8 +15,16 @@ constexpr char kHeightKey[] = "ledger/height";
 constexpr char kLastBlockKey[] = "ledger/last_block_id";
 constexpr char kCheckpointKey[] = "ledger/quorum_checkpoint";
 constexpr char kDigestPrefix[] = "digest";
+constexpr char kLeafHashPrefix[] = "leafhash";
 
 }  // namespace
+
+std::string LeafHashIndexKey(const Hash& leaf_hash) {
+  std::string k(kLeafHashPrefix);
+  k.push_back('\0');
+  k.append(reinterpret_cast<const char*>(leaf_hash.data()), leaf_hash.size());
+  return k;
+}
 
 std::string DigestIndexKey(const std::string& digest) {
   std::string k(kDigestPrefix);
@@ -110,6 +121,9 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
     if (!kv_->Get(Column::kIndex, DigestIndexKey(digest)).ok()) {
       batch.Put(Column::kIndex, DigestIndexKey(digest), BigEndian64(first_index + i));
     }
+    // Leaves are unique (each names its own log index), so this index is one-to-one.
+    batch.Put(Column::kIndex, LeafHashIndexKey(merkle::LeafHash(leaf)),
+              BigEndian64(first_index + i));
     results.push_back({first_index + i, block.height(), block.time_ms(), record.outcome()});
     leaves.push_back(std::move(leaf));
     digests.push_back(digest);
@@ -196,6 +210,17 @@ absl::StatusOr<uint64_t> Ledger::IndexOfDigest(const std::string& digest) const 
   if (absl::IsNotFound(v.status())) return absl::NotFoundError("no committed entry with digest");
   if (!v.ok()) return v.status();
   if (v->size() != 8) return absl::DataLossError("digest index value corrupt");
+  return ReadBigEndian64(*v);
+}
+
+absl::StatusOr<uint64_t> Ledger::IndexOfLeafHash(const std::string& leaf_hash) const {
+  if (leaf_hash.size() != 32) return absl::InvalidArgumentError("leaf_hash: must be 32 bytes");
+  Hash h;
+  std::copy(leaf_hash.begin(), leaf_hash.end(), h.begin());
+  auto v = kv_->Get(Column::kIndex, LeafHashIndexKey(h));
+  if (absl::IsNotFound(v.status())) return absl::NotFoundError("no committed leaf with leaf_hash");
+  if (!v.ok()) return v.status();
+  if (v->size() != 8) return absl::DataLossError("leaf hash index value corrupt");
   return ReadBigEndian64(*v);
 }
 

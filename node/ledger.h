@@ -85,6 +85,8 @@ class Ledger {
   absl::StatusOr<coalition::v1::EntryRecord> GetEntry(uint64_t log_index) const;
   absl::StatusOr<std::string> GetLeaf(uint64_t log_index) const;
   absl::StatusOr<uint64_t> IndexOfDigest(const std::string& digest) const;
+  // The log index of the leaf whose RFC 9162 leaf hash is `leaf_hash` (32 bytes).
+  absl::StatusOr<uint64_t> IndexOfLeafHash(const std::string& leaf_hash) const;
   absl::StatusOr<coalition::v1::CommittedBlock> GetBlock(uint64_t height) const;
 
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
@@ -125,5 +127,6 @@ class Ledger {
 
 // Key helpers shared with readers.
 std::string DigestIndexKey(const std::string& digest);
+std::string LeafHashIndexKey(const Hash& leaf_hash);
 
 }  // namespace coal::node

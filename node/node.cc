@@ -8,6 +8,7 @@
 
 #include "crypto/key_file.h"
 #include "crypto/status_macros.h"
+#include "node/compliance_service.h"
 #include "node/domain/entry_checks.h"
 #include "node/explorer_html.h"
 #include "node/executor.h"
@@ -149,6 +150,8 @@ absl::Status Node::Start() {
   sd.fill_status = [&n](coalition::v1::StatusResponse* r) { n.replica->FillStatus(r); };
   n.ledger_service = std::make_unique<LedgerServiceImpl>(sd);
   n.proof_service = std::make_unique<ProofServiceImpl>(n.ledger.get());
+  n.compliance_service =
+      std::make_unique<ComplianceServiceImpl>(n.genesis, n.chain_id, n.ledger.get());
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder client_builder;

@@ -172,6 +172,7 @@ absl::Status FillProof(const Ledger& ledger, uint64_t index, uint64_t size,
   proof->set_size(size);
   for (const auto& h : hashes) proof->add_hashes(HashBytes(h));
   proof->set_root(HashBytes(root));
+  ASSIGN_OR_RETURN(*proof->mutable_leaf(), ledger.GetLeaf(index));
   if (cp && cp->size() == size) *proof->mutable_checkpoint() = *cp;
   return absl::OkStatus();
 }
@@ -190,7 +191,9 @@ grpc::Status ProofServiceImpl::Inclusion(grpc::ServerContext*,
                                          coalition::v1::Proof* resp) {
   uint64_t index = 0;
   if (req->key_case() == coalition::v1::InclusionRequest::kLeafHash) {
-    return ToGrpc(absl::UnimplementedError("lookup by leaf_hash: use GetEntry by digest"));
+    auto found = ledger_->IndexOfLeafHash(req->leaf_hash());
+    if (!found.ok()) return ToGrpc(found.status());
+    index = *found;
   } else if (req->key_case() == coalition::v1::InclusionRequest::kIndex) {
     index = req->index();
   } else {
