@@ -5,8 +5,7 @@
 namespace coal::node {
 
 Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(std::move(bounds)),
-      buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+    : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0);
 }
 
@@ -61,7 +60,9 @@ std::atomic<uint64_t>& Metrics::Labelled(const std::string& name, const std::str
   std::lock_guard lock(mu_);
   auto& s = series_[name];
   s.help = help;
-  s.type = "counter";
+  // Labelled series are counters, except 0/1 states named *_connected / *_up.
+  const bool state = name.ends_with("_connected") || name.ends_with("_up");
+  s.type = state ? "gauge" : "counter";
   std::string escaped;
   for (char c : value) {
     if (c == '"' || c == '\\') escaped += '\\';

@@ -10,9 +10,9 @@
 #include "crypto/status_macros.h"
 #include "node/compliance_service.h"
 #include "node/domain/entry_checks.h"
-#include "node/explorer_html.h"
 #include "node/executor.h"
 #include "node/explorer_api.h"
+#include "node/explorer_html.h"
 #include "node/genesis.h"
 #include "node/http_server.h"
 #include "node/ledger.h"
@@ -68,8 +68,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) {
   }
   if (!config.byzantine_mode.empty() && impl->genesis.chain_name().rfind("devnet", 0) != 0) {
     return absl::FailedPreconditionError(
-        "byzantine_mode is for devnet tests only; refused on chain '" +
-        impl->genesis.chain_name() + "'");
+        "byzantine_mode is for devnet tests only; refused on chain '" + impl->genesis.chain_name() +
+        "'");
   }
   ASSIGN_OR_RETURN(impl->signer, crypto::LoadKeyFile(config.key_file));
   if (impl->signer->public_key() != impl->genesis.validators(impl->self).public_key()) {
@@ -82,8 +82,8 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) {
   impl->checker = std::make_unique<domain::EntryChecker>(impl->genesis, impl->chain_id);
   ASSIGN_OR_RETURN(impl->executor, MakeExecutor(impl->genesis, impl->chain_id, impl->kv.get()));
   ASSIGN_OR_RETURN(impl->ledger, Ledger::Open(impl->kv.get(), impl->executor.get()));
-  impl->mempool = std::make_unique<Mempool>(config.limits.mempool_entries_max,
-                                            config.limits.mempool_bytes_max);
+  impl->mempool =
+      std::make_unique<Mempool>(config.limits.mempool_entries_max, config.limits.mempool_bytes_max);
   spdlog::info("opened {} at height {}, log size {}, chain {}", config.data_dir,
                impl->ledger->height(), impl->ledger->tree_size(), impl->chain_id);
   return std::unique_ptr<Node>(new Node(std::move(impl)));
@@ -170,7 +170,11 @@ absl::Status Node::Start() {
 
   if (!n.config.http_listen.empty()) {
     HttpHandlers h;
-    h.metrics = [&n] { return n.metrics.Render(); };
+    h.metrics = [&n] {
+      n.metrics.Gauge("coal_rocksdb_bytes", "Approximate on-disk size of the RocksDB data")
+          .store(static_cast<int64_t>(n.kv->ApproximateSizeBytes()));
+      return n.metrics.Render();
+    };
     h.healthy = [&n](std::string* reason) {
       coalition::v1::StatusResponse s;
       n.replica->FillStatus(&s);
@@ -197,14 +201,16 @@ absl::Status Node::Start() {
   return absl::OkStatus();
 }
 
+absl::Status Node::Backup(const std::string& dir) { return impl_->kv->CreateCheckpoint(dir); }
+
 void Node::Stop() {
   if (!impl_) return;
   Impl& n = *impl_;
   if (n.http) n.http->Stop();
-  if (n.client_server) n.client_server->Shutdown(std::chrono::system_clock::now() +
-                                                 std::chrono::seconds(2));
-  if (n.peer_server) n.peer_server->Shutdown(std::chrono::system_clock::now() +
-                                             std::chrono::seconds(2));
+  if (n.client_server)
+    n.client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  if (n.peer_server)
+    n.peer_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (n.replica) n.replica->Stop();
   n.http.reset();
   n.client_server.reset();

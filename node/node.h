@@ -19,6 +19,9 @@ class Node {
   ~Node();
   absl::Status Start();
   void Stop();
+  // A consistent RocksDB checkpoint of the node's data in `dir` (must not exist). A node restored
+  // from it starts at the backed-up height and catches up from its peers.
+  absl::Status Backup(const std::string& dir);
 
  private:
   struct Impl;

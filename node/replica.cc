@@ -43,13 +43,13 @@ absl::Status Replica::LoadRecovery(consensus::Recovery* recovery) {
   }
   // The block tree above the last commit.
   const uint64_t committed = deps_.ledger->height();
-  RETURN_IF_ERROR(deps_.kv->Scan(
-      Column::kConsensus, BigEndian64(committed + 1), "",
-      [&](std::string_view, std::string_view value) {
-        coalition::v1::Block b;
-        if (b.ParseFromString(std::string(value))) recovery->blocks.push_back(b);
-        return true;
-      }));
+  RETURN_IF_ERROR(deps_.kv->Scan(Column::kConsensus, BigEndian64(committed + 1), "",
+                                 [&](std::string_view, std::string_view value) {
+                                   coalition::v1::Block b;
+                                   if (b.ParseFromString(std::string(value)))
+                                     recovery->blocks.push_back(b);
+                                   return true;
+                                 }));
   if (committed > 0) {
     ASSIGN_OR_RETURN(auto last, deps_.ledger->GetBlock(committed));
     recovery->last_committed = last;
@@ -105,8 +105,9 @@ void Replica::Push(Event ev) {
   {
     std::lock_guard lock(mu_);
     if (events_.size() >= kEventQueueMax) {
-      deps_.metrics->Counter("coal_peer_events_dropped_total",
-                             "Peer messages dropped because the replica queue was full")
+      deps_.metrics
+          ->Counter("coal_peer_events_dropped_total",
+                    "Peer messages dropped because the replica queue was full")
           .fetch_add(1);
       return;
     }
@@ -125,8 +126,9 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
     const std::string digest = crypto::EnvelopeDigest(env);
     if (deps_.mempool->Contains(digest)) continue;
     if (env.ByteSizeLong() > deps_.limits.entry_bytes_max || !deps_.admit(env).ok()) {
-      deps_.metrics->Counter("coal_forwarded_rejected_total",
-                             "Entries forwarded by peers that failed admission")
+      deps_.metrics
+          ->Counter("coal_forwarded_rejected_total",
+                    "Entries forwarded by peers that failed admission")
           .fetch_add(1);
       continue;
     }
@@ -264,6 +266,14 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
   deps_.mempool->RemoveCommitted(*digests);
   committed_height_.store(deps_.ledger->height());
   auto& m = *deps_.metrics;
+  for (const auto& d : *digests) {
+    auto done = deps_.ledger->WaitForDigest(d, absl::InfinitePast());
+    if (done.ok() && !done->outcome.accepted()) {
+      m.Labelled("coal_rejected_entries_total", "reason", done->outcome.reason(),
+                 "Committed entries the executor rejected, by reason")
+          .fetch_add(1);
+    }
+  }
   m.Gauge("coal_committed_height", "Height of the last committed block")
       .store(static_cast<int64_t>(deps_.ledger->height()));
   m.Counter("coal_committed_entries_total", "Entries committed").fetch_add(digests->size());
@@ -305,7 +315,8 @@ void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
                                         msg.cosignature());
   if (!q.ok()) {
     deps_.metrics
-        ->Labelled("coal_bad_cosignatures_total", "code", absl::StatusCodeToString(q.status().code()),
+        ->Labelled("coal_bad_cosignatures_total", "code",
+                   absl::StatusCodeToString(q.status().code()),
                    "Cosignatures from peers that were refused")
         .fetch_add(1);
     return;
@@ -357,9 +368,10 @@ void Replica::CatchUp() {
 grpc::Status Replica::HandleSync(const coalition::v1::SyncRequest& req,
                                  coalition::v1::SyncResponse* resp) {
   const uint64_t top = deps_.ledger->height();
-  const uint32_t max = std::min(req.max_blocks() == 0 ? kSyncBlocksMax : req.max_blocks(),
-                                kSyncBlocksMax);
-  for (uint64_t h = std::max<uint64_t>(req.from_height(), 1); h <= top && resp->blocks_size() < static_cast<int>(max); ++h) {
+  const uint32_t max =
+      std::min(req.max_blocks() == 0 ? kSyncBlocksMax : req.max_blocks(), kSyncBlocksMax);
+  for (uint64_t h = std::max<uint64_t>(req.from_height(), 1);
+       h <= top && resp->blocks_size() < static_cast<int>(max); ++h) {
     auto b = deps_.ledger->GetBlock(h);
     if (!b.ok()) return ToGrpc(b.status());
     *resp->add_blocks() = *b;
@@ -403,6 +415,7 @@ void Replica::Loop() {
     const int64_t now = NowMs();
     if (timer_deadline_ms_ > 0 && now >= timer_deadline_ms_) {
       timer_deadline_ms_ = 0;
+      deps_.metrics->Counter("coal_round_timeouts_total", "Round timers that expired").fetch_add(1);
       Handle(core_->OnTimer(now));
     }
     MaybeAnswerPayload(now);
@@ -410,6 +423,13 @@ void Replica::Loop() {
         now >= last_catchup_ms_ + kCatchUpIntervalMs) {
       last_catchup_ms_ = now;
       CatchUp();
+    }
+    for (const auto& p : peers_) {
+      if (!p) continue;
+      deps_.metrics
+          ->Labelled("coal_peer_connected", "peer", p->info().id,
+                     "1 when the channel to a peer validator is connected")
+          .store(p->connected() ? 1 : 0);
     }
     deps_.metrics->Gauge("coal_round", "Current consensus round")
         .store(static_cast<int64_t>(core_->round()));

@@ -5,6 +5,7 @@
 // refused.
 #include <sys/stat.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -53,8 +54,8 @@ TEST_F(ClusterTest, EntriesSubmittedToAnyNodeCommitEverywhereWithIdenticalRoots)
   auto key = MemberKey("cloud-a");
   for (int i = 0; i < 8; ++i) {
     coalition::v1::SubmitResponse resp;
-    auto st = Submit(i % 4, Attestation(*key, "cloud-a", "entry-" + std::to_string(i)), true,
-                     &resp);
+    auto st =
+        Submit(i % 4, Attestation(*key, "cloud-a", "entry-" + std::to_string(i)), true, &resp);
     ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << NodeLog(i % 4);
     EXPECT_TRUE(resp.committed());
     EXPECT_TRUE(resp.outcome().accepted()) << resp.outcome().reason();
@@ -98,9 +99,9 @@ TEST_F(ClusterTest, BadEntriesGetSpecificCodesAndAreNotStored) {
   h->set_nonce("role-test-nonce");
   h->set_chain_id(chain_id_);
   ship.set_shipment_id("BL-1");
-  st = Submit(3, crypto::MakeEnvelope(*cloud, "coalition.v1.FlaggedShipment",
-                                      ship.SerializeAsString()),
-              false, &resp);
+  st = Submit(
+      3, crypto::MakeEnvelope(*cloud, "coalition.v1.FlaggedShipment", ship.SerializeAsString()),
+      false, &resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 
   // A good entry commits; the forged one is in no node's log.
@@ -122,8 +123,8 @@ TEST_F(ClusterTest, KilledNodeCatchesUpAfterRestart) {
   ASSERT_TRUE(Submit(0, Attestation(*key, "cloud-a", "before"), true, &resp).ok());
   ASSERT_TRUE(tools::DevnetKillNode(dir_, 3).ok());
   for (int i = 0; i < 40; ++i) {
-    auto st = Submit(i % 3, Attestation(*key, "cloud-a", "during-" + std::to_string(i)), true,
-                     &resp);
+    auto st =
+        Submit(i % 3, Attestation(*key, "cloud-a", "during-" + std::to_string(i)), true, &resp);
     ASSERT_TRUE(st.ok()) << st.error_message();
   }
   const uint64_t size = resp.log_index() + 1;
@@ -138,8 +139,8 @@ TEST_F(ClusterTest, WholeClusterKillKeepsEveryAcknowledgedEntry) {
   std::vector<std::string> acked;
   for (int i = 0; i < 20; ++i) {
     coalition::v1::SubmitResponse resp;
-    auto st = Submit(i % 4, Attestation(*key, "cloud-a", "acked-" + std::to_string(i)), true,
-                     &resp);
+    auto st =
+        Submit(i % 4, Attestation(*key, "cloud-a", "acked-" + std::to_string(i)), true, &resp);
     ASSERT_TRUE(st.ok()) << st.error_message();
     acked.push_back(resp.digest());
   }
@@ -167,7 +168,8 @@ TEST_F(ClusterTest, PeerWithoutOrWithForeignCertificateIsRefused) {
   auto try_sync = [&](std::shared_ptr<grpc::ChannelCredentials> creds) {
     grpc::ChannelArguments args;
     args.SetSslTargetNameOverride("localhost");
-    auto stub = coalition::v1::PeerService::NewStub(grpc::CreateCustomChannel(peer_addr, creds, args));
+    auto stub =
+        coalition::v1::PeerService::NewStub(grpc::CreateCustomChannel(peer_addr, creds, args));
     coalition::v1::SyncRequest req;
     coalition::v1::SyncResponse resp;
     grpc::ClientContext ctx;
@@ -190,7 +192,8 @@ TEST_F(ClusterTest, PeerWithoutOrWithForeignCertificateIsRefused) {
   const std::string foreign = dir_ + "/foreign";
   std::filesystem::create_directories(foreign);
   ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                         "-nodes -keyout " + foreign + "/k.pem -out " + foreign +
+                         "-nodes -keyout " +
+                         foreign + "/k.pem -out " + foreign +
                          "/c.pem -days 1 -subj /CN=node-1 >/dev/null 2>&1")
                             .c_str()),
             0);
@@ -206,6 +209,48 @@ TEST_F(ClusterTest, PeerWithoutOrWithForeignCertificateIsRefused) {
   own.pem_private_key = read(dir_ + "/tls/node-1.key");
   own.pem_cert_chain = read(dir_ + "/tls/node-1.crt");
   EXPECT_TRUE(try_sync(grpc::SslCredentials(own)).ok());
+}
+
+TEST_F(ClusterTest, BackupOnSigusr1RestoresAndCatchesUp) {
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  coalition::v1::SubmitResponse resp;
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        Submit(0, Attestation(*key, "cloud-a", "pre-" + std::to_string(i)), true, &resp).ok());
+  }
+  const uint64_t backed_up = resp.log_index() + 1;
+  ASSERT_TRUE(Converged(backed_up));
+  const std::string node_dir = dir_ + "/node-1";
+  ASSERT_EQ(::kill(nodes_[1].pid, SIGUSR1), 0);
+  std::string backup;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        for (const auto& e : std::filesystem::directory_iterator(node_dir)) {
+          const std::string name = e.path().filename().string();
+          if (name.rfind("data.backup-", 0) == 0 &&
+              NodeLog(1).find("backup written to") != std::string::npos) {
+            backup = e.path().string();
+            return true;
+          }
+        }
+        return false;
+      },
+      20s))
+      << NodeLog(1);
+  // More entries after the backup; then node 1 loses its disk and is restored from the backup.
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        Submit(0, Attestation(*key, "cloud-a", "post-" + std::to_string(i)), true, &resp).ok());
+  }
+  const uint64_t size = resp.log_index() + 1;
+  ASSERT_TRUE(tools::DevnetKillNode(dir_, 1).ok());
+  std::filesystem::remove_all(node_dir + "/data");
+  std::filesystem::rename(backup, node_dir + "/data");
+  ASSERT_TRUE(tools::DevnetStartNode(dir_, 1, BinDir() + "/coalition-node").ok());
+  ASSERT_TRUE(WaitFor([&] { return Status(1).ok(); }, 20s)) << NodeLog(1);
+  EXPECT_GE(Status(1)->tree_size(), backed_up);
+  ASSERT_TRUE(Converged(size)) << NodeLog(1);
 }
 
 }  // namespace
