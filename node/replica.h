@@ -1,9 +1,10 @@
 // The replica: drives the pure consensus core with real I/O. One loop thread owns the core; it
 // pops events (peer messages, timer expiry, new mempool entries) from a bounded queue, feeds them
 // to the core and carries out the actions in the order safety needs: persist safety state (synced)
-// -> persist blocks -> send messages -> apply commits. Committed blocks go to the Ledger; after each
-// block that grows the log, the replica cosigns a checkpoint and gathers 2f+1 cosignatures into a
-// quorum checkpoint. A node that lags fetches committed blocks (with their QCs, verified) from peers.
+// -> persist blocks -> send messages -> apply commits. Committed blocks go to the Ledger; after
+// each block that grows the log, the replica cosigns a checkpoint and gathers 2f+1 cosignatures
+// into a quorum checkpoint. A node that lags fetches committed blocks (with their QCs, verified)
+// from peers.
 //
 // Thread safety: OnPeerMessage / ForwardEntry / FillStatus / HandleSync may be called from any
 // thread; everything else runs on the loop thread.
@@ -81,8 +82,8 @@ class Replica {
   void CatchUp();
   void FlushForwards();
   void Push(Event ev);
-  absl::Status PersistSafety(const coalition::v1::SafetyState& state);
-  absl::Status PersistBlocks(const std::vector<coalition::v1::Block>& blocks);
+  absl::Status PersistConsensus(const coalition::v1::SafetyState* safety,
+                                const std::vector<coalition::v1::Block>& blocks);
   absl::Status LoadRecovery(consensus::Recovery* recovery);
   void SendTo(uint32_t peer, const coalition::v1::ConsensusMessage& msg);
   void Broadcast(const coalition::v1::ConsensusMessage& msg);
@@ -90,7 +91,7 @@ class Replica {
 
   static constexpr size_t kEventQueueMax = 65536;
   static constexpr size_t kForwardBatchMax = 512;
-  static constexpr int64_t kIdleBlockMs = 150;   // propose an empty block at most this often
+  static constexpr int64_t kIdleBlockMs = 150;  // propose an empty block at most this often
   static constexpr size_t kPendingCosignSizesMax = 64;
   static constexpr uint32_t kSyncBlocksMax = 256;
 
@@ -101,9 +102,9 @@ class Replica {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Event> events_;                        // guarded by mu_
-  std::vector<coalition::v1::Envelope> forwards_;   // guarded by mu_
-  bool stop_ = false;                               // guarded by mu_
+  std::deque<Event> events_;                       // guarded by mu_
+  std::vector<coalition::v1::Envelope> forwards_;  // guarded by mu_
+  bool stop_ = false;                              // guarded by mu_
   std::thread thread_;
 
   // Loop-thread state.
