@@ -91,8 +91,25 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) {
 
 absl::Status Node::Start() {
   Impl& n = *impl_;
+  // Admission: the domain's checks, plus the executor's age window against this node's clock, so
+  // an entry that would only be committed as rejected is refused up front (INVALID_ARGUMENT).
   auto admit = [&n](const coalition::v1::Envelope& env) -> absl::Status {
-    return n.checker->Check(env).status();
+    auto checked = n.checker->Check(env);
+    if (!checked.ok()) return checked.status();
+    const int64_t created = checked->header.created_at_ms();
+    const int64_t now = absl::ToUnixMillis(absl::Now());
+    const auto& g = n.genesis;
+    if (g.entry_max_age_ms() > 0 && created < now - g.entry_max_age_ms()) {
+      return absl::InvalidArgumentError("header.created_at_ms: " + std::to_string(created) +
+                                        " is more than entry_max_age_ms " +
+                                        std::to_string(g.entry_max_age_ms()) + " in the past");
+    }
+    if (created > now + g.entry_max_future_ms()) {
+      return absl::InvalidArgumentError("header.created_at_ms: " + std::to_string(created) +
+                                        " is more than entry_max_future_ms " +
+                                        std::to_string(g.entry_max_future_ms()) + " in the future");
+    }
+    return absl::OkStatus();
   };
   std::shared_ptr<grpc::ServerCredentials> peer_server_creds;
   std::shared_ptr<grpc::ChannelCredentials> peer_channel_creds;
