@@ -3,19 +3,19 @@
 // blindly. Not thread-safe (one test thread).
 #pragma once
 
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fstream>
-#include <sstream>
 
 #include "coalition/v1/domain.pb.h"
 #include "coalition/v1/services.grpc.pb.h"
@@ -125,7 +125,7 @@ class DevnetTest : public ::testing::Test {
   std::string chain_id_;
   std::vector<tools::DevnetNode> nodes_;
   std::vector<std::unique_ptr<coalition::v1::LedgerService::Stub>> stubs_;
-  uint64_t nonce_ = 0;
+  std::atomic<uint64_t> nonce_{0};  // load tests submit from several threads
 };
 
 }  // namespace coal::testing
