@@ -235,13 +235,7 @@ nlohmann::json EvaluationToJson(const Evaluation& e) {
   return j;
 }
 
-absl::StatusOr<nlohmann::json> EvaluateOfflineJson(const coalition::v1::EvaluateRequest& request,
-                                                   int64_t now_ms) {
-  ASSIGN_OR_RETURN(LoadedRuleSets loaded, LoadEmbeddedRuleSets());
-  std::vector<coalition::v1::RuleSetStatus> records;
-  for (const auto& rs : loaded.rule_sets) records.push_back(GenesisRecord(rs));
-  ASSIGN_OR_RETURN(auto response,
-                   EvaluateAgainst(records, request, ChipCatalog::Embedded(), now_ms));
+absl::StatusOr<nlohmann::json> EvaluationsToJson(const coalition::v1::EvaluateResponse& response) {
   const Evaluation* lead = nullptr;
   for (const auto& e : response.evaluations()) {
     if (lead == nullptr && e.error().empty()) lead = &e;
@@ -250,10 +244,30 @@ absl::StatusOr<nlohmann::json> EvaluateOfflineJson(const coalition::v1::Evaluate
       break;
     }
   }
+  if (lead == nullptr) {
+    std::string why = response.evaluations().empty() ? "no rule set to evaluate against"
+                                                     : response.evaluations(0).error();
+    return absl::InvalidArgumentError("evaluation failed: " + why);
+  }
   nlohmann::json out = EvaluationToJson(*lead);
   out["evaluations"] = nlohmann::json::array();
   for (const auto& e : response.evaluations()) out["evaluations"].push_back(EvaluationToJson(e));
   return out;
+}
+
+absl::StatusOr<nlohmann::json> EvaluateOfflineJson(const coalition::v1::EvaluateRequest& request,
+                                                   int64_t now_ms, const std::string& rules_path) {
+  LoadedRuleSets loaded;
+  if (rules_path.empty()) {
+    ASSIGN_OR_RETURN(loaded, LoadEmbeddedRuleSets());
+  } else {
+    ASSIGN_OR_RETURN(loaded, LoadRuleSetsFromFile(rules_path));
+  }
+  std::vector<coalition::v1::RuleSetStatus> records;
+  for (const auto& rs : loaded.rule_sets) records.push_back(GenesisRecord(rs));
+  ASSIGN_OR_RETURN(auto response,
+                   EvaluateAgainst(records, request, ChipCatalog::Embedded(), now_ms));
+  return EvaluationsToJson(response);
 }
 
 }  // namespace coal::domain

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -53,7 +54,13 @@ nlohmann::json EvaluationToJson(const coalition::v1::Evaluation& evaluation);
 // The object has "classification", "branch", "licence_required", "headroom", "rule_set_id",
 // "version", "excluded_by" of the first evaluation that classifies the chip (else the first),
 // and "evaluations" with every rule set evaluated.
+// `rules_path` empty = the embedded rules; else a rules file in the grammar of data/rules.json.
 absl::StatusOr<nlohmann::json> EvaluateOfflineJson(const coalition::v1::EvaluateRequest& request,
-                                                   int64_t now_ms);
+                                                   int64_t now_ms,
+                                                   const std::string& rules_path = "");
+
+// The same JSON object for an answer from a node (ComplianceService.Evaluate); INVALID_ARGUMENT
+// when no evaluation succeeded (the first error says why).
+absl::StatusOr<nlohmann::json> EvaluationsToJson(const coalition::v1::EvaluateResponse& response);
 
 }  // namespace coal::domain

@@ -1,17 +1,18 @@
 #include "tools/coalctl/commands.h"
 
 #include <google/protobuf/util/json_util.h>
-#include <nlohmann/json.hpp>
+#include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
-#include <atomic>
-#include <mutex>
-#include <cstdio>
 
 #include "crypto/bytes.h"
 #include "crypto/dsse.h"
@@ -89,6 +90,15 @@ void RunImport(const GlobalOptions& g, const std::string& type, const std::strin
   for (std::string line; std::getline(in, line);) {
     if (!line.empty() && line[0] != '#') lines.push_back(line);
   }
+  // Events, deliveries, amendments and closes build on earlier lines (a shipment's states, a
+  // commitment's remainder): they go one at a time, in file order.
+  for (const char* ordered :
+       {"ShipmentEvent", "DeliveryReport", "CommitmentAmendment", "CommitmentClose"}) {
+    if (type.ends_with(ordered) && concurrency > 1) {
+      if (!g.json) std::cerr << type << " lines apply in file order: importing one at a time\n";
+      concurrency = 1;
+    }
+  }
   auto signer = LoadSignerOrDie(g);
   auto channel = Connect(g.node);
   auto stub = LedgerService::NewStub(channel);
@@ -148,7 +158,7 @@ void RunImport(const GlobalOptions& g, const std::string& type, const std::strin
     });
   }
   while (done.load() < envs.size()) {
-    if (!g.json) progress(false);
+    if (!g.json && ::isatty(2)) progress(false);  // redraw only on a terminal
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (auto& t : workers) t.join();
@@ -240,10 +250,10 @@ void RegisterClientCommands(CLI::App& app, GlobalOptions& g) {
                 << "\n";
     } else if (resp.committed()) {
       std::cout << "committed at log index " << resp.log_index() << " (height " << resp.height()
-                << "): " << (resp.outcome().accepted() ? "accepted" : "REJECTED " +
-                                                                         resp.outcome().reason() +
-                                                                         ": " +
-                                                                         resp.outcome().detail())
+                << "): "
+                << (resp.outcome().accepted()
+                        ? "accepted"
+                        : "REJECTED " + resp.outcome().reason() + ": " + resp.outcome().detail())
                 << "\n";
     } else {
       std::cout << "admitted, digest " << ToHex(resp.digest()) << "\n";
@@ -258,29 +268,30 @@ void RegisterClientCommands(CLI::App& app, GlobalOptions& g) {
   import->add_option("--file", import_file, "JSON lines, one payload per line")->required();
   import->add_option("--concurrency", concurrency, "submissions in flight")
       ->check(CLI::Range(1, 256));
-  import->callback([&] { RunImport(g, import_type, import_file, concurrency); });
+  import->callback([&] { RunImport(g, import_type, import_file, concurrency);
+});
 
-  // get
-  static uint64_t index = 0;
-  static std::string digest_hex;
-  auto* get = app.add_subcommand("get", "one committed entry by log index or digest");
-  auto* idx_opt = get->add_option("--index", index, "log index");
-  get->add_option("--digest", digest_hex, "entry digest (hex)");
-  get->callback([&g, idx_opt] {
-    auto stub = LedgerService::NewStub(Connect(g.node));
-    coalition::v1::GetEntryRequest req;
-    if (idx_opt->count()) {
-      req.set_log_index(index);
-    } else {
-      req.set_digest(OrDie(FromHex(digest_hex)));
-    }
-    coalition::v1::GetEntryResponse resp;
-    grpc::ClientContext ctx;
-    SetDeadline(&ctx, g.deadline_ms);
-    auto st = FromGrpc(stub->GetEntry(&ctx, req, &resp));
-    if (!st.ok()) Die(st);
-    std::cout << MessageToJson(resp.record()) << "\n";
-  });
-}
+// get
+static uint64_t index = 0;
+static std::string digest_hex;
+auto* get = app.add_subcommand("get", "one committed entry by log index or digest");
+auto* idx_opt = get->add_option("--index", index, "log index");
+get->add_option("--digest", digest_hex, "entry digest (hex)");
+get->callback([&g, idx_opt] {
+  auto stub = LedgerService::NewStub(Connect(g.node));
+  coalition::v1::GetEntryRequest req;
+  if (idx_opt->count()) {
+    req.set_log_index(index);
+  } else {
+    req.set_digest(OrDie(FromHex(digest_hex)));
+  }
+  coalition::v1::GetEntryResponse resp;
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx, g.deadline_ms);
+  auto st = FromGrpc(stub->GetEntry(&ctx, req, &resp));
+  if (!st.ok()) Die(st);
+  std::cout << MessageToJson(resp.record()) << "\n";
+});
+}  // namespace coal::tools
 
 }  // namespace coal::tools

@@ -16,6 +16,7 @@
 #include "crypto/key_file.h"
 #include "tools/coalctl/client.h"
 #include "tools/coalctl/commands.h"
+#include "tools/coalctl/compliance_commands.h"
 #include "tools/coalctl/devnet.h"
 #if __has_include("tools/coalctl/proof_commands.h")
 #include "tools/coalctl/proof_commands.h"
@@ -140,6 +141,7 @@ int Main(int argc, char** argv) {
   });
 
   RegisterClientCommands(app, g);
+  RegisterComplianceCommands(app, g);
 #ifdef COAL_HAVE_PROOF_COMMANDS
   RegisterProofCommands(app, g);
 #endif
