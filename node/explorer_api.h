@@ -21,7 +21,7 @@ using ExplorerApi = std::function<std::pair<int, std::string>(
     const std::string& path, const std::multimap<std::string, std::string>& params)>;
 
 ExplorerApi MakeExplorerApi(const coalition::v1::Genesis& genesis, const std::string& chain_id,
-                            const std::string& node_id, const std::string& operator_member, Ledger* ledger, Mempool* mempool,
-                            Replica* replica);
+                            const std::string& node_id, const std::string& operator_member,
+                            Ledger* ledger, Mempool* mempool, Replica* replica);
 
 }  // namespace coal::node

@@ -72,6 +72,9 @@ async function history(id){try{const r=await api('shipment?id='+encodeURICompone
 $('history').innerHTML='<h3>History of '+esc(id)+'</h3><ol>'+(r.events||[]).map(e=>'<li>'+esc(e.state)+' — '+esc(e.note)+' (log index '+e.log_index+')</li>').join('')+'</ol>';}catch(e){$('shipment-error').textContent=e.message;}}
 $('asof-go').onclick=loadRules;$('search').onclick=search;$('query').onkeydown=e=>{if(e.key==='Enter')search();};
 loadStatus();loadRules();loadCommitments();setInterval(loadStatus,3000);
+// A link may carry a search: #search=<text> (or #<field>=<text>) runs it on load.
+(function(){const h=decodeURIComponent(location.hash.slice(1));const i=h.indexOf('=');if(i<0)return;
+let f=h.slice(0,i),v=h.slice(i+1);if(f==='search')f='entity';$('field').value=f;$('query').value=v;search();})();
 </script></body></html>
 )HTML";
 

@@ -9,7 +9,7 @@ PACKAGES=(
   libcli11-dev libspdlog-dev nlohmann-json3-dev libtomlplusplus-dev libcpp-httplib-dev
   clang libclang-rt-14-dev
   python3 python3-grpcio python3-protobuf python3-nacl
-  procps
+  procps chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
