@@ -31,7 +31,8 @@ absl::StatusOr<coalition::v1::Envelope> EnvelopeFromJson(const std::string& payl
                                                          const crypto::Signer& signer) {
   const std::string full =
       payload_type.find('.') == std::string::npos ? "coalition.v1." + payload_type : payload_type;
-  const auto* desc = google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(full);
+  const auto* desc =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(full);
   if (desc == nullptr) return absl::InvalidArgumentError("unknown payload type " + full);
   const auto* prototype = google::protobuf::MessageFactory::generated_factory()->GetPrototype(desc);
   if (prototype == nullptr) return absl::InvalidArgumentError("no message class for " + full);

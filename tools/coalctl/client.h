@@ -2,10 +2,10 @@
 // status-to-message conversion. Thread-safe where gRPC stubs are.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "coalition/v1/services.grpc.pb.h"

@@ -25,17 +25,6 @@ namespace {
 
 using coalition::v1::LedgerService;
 
-[[noreturn]] void Die(const absl::Status& st) {
-  std::cerr << "coalctl: " << absl::StatusCodeToString(st.code()) << ": " << st.message() << "\n";
-  throw CLI::RuntimeError(1);
-}
-
-template <typename T>
-T OrDie(absl::StatusOr<T> v) {
-  if (!v.ok()) Die(v.status());
-  return *std::move(v);
-}
-
 void SetDeadline(grpc::ClientContext* ctx, int deadline_ms) {
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
 }

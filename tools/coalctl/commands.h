@@ -2,13 +2,26 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
+#include <iostream>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "tools/coalctl/devnet.h"
 
 namespace coal::tools {
+
+// Prints "coalctl: CODE: message" on stderr and ends the command with exit code 1.
+[[noreturn]] inline void Die(const absl::Status& st) {
+  std::cerr << "coalctl: " << absl::StatusCodeToString(st.code()) << ": " << st.message() << "\n";
+  throw CLI::RuntimeError(1);
+}
+
+template <typename T>
+T OrDie(absl::StatusOr<T> v) {
+  if (!v.ok()) Die(v.status());
+  return *std::move(v);
+}
 
 struct GlobalOptions {
   std::string node;

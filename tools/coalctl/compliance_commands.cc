@@ -23,17 +23,6 @@ namespace {
 
 using coalition::v1::ComplianceService;
 
-[[noreturn]] void Die(const absl::Status& st) {
-  std::cerr << "coalctl: " << absl::StatusCodeToString(st.code()) << ": " << st.message() << "\n";
-  throw CLI::RuntimeError(1);
-}
-
-template <typename T>
-T OrDie(absl::StatusOr<T> v) {
-  if (!v.ok()) Die(v.status());
-  return *std::move(v);
-}
-
 void CallOrDie(const grpc::Status& st) {
   if (!st.ok()) Die(FromGrpc(st));
 }

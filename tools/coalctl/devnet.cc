@@ -82,8 +82,8 @@ absl::Status MakeTls(const fs::path& tls, int nodes) {
   for (int i = 0; i < nodes; ++i) {
     const std::string id = "node-" + std::to_string(i);
     const fs::path key = tls / (id + ".key"), csr = tls / (id + ".csr"), crt = tls / (id + ".crt");
-    RETURN_IF_ERROR(Run("openssl req " + ec + " -keyout " + key.string() + " -out " +
-                        csr.string() + " -subj /CN=" + id));
+    RETURN_IF_ERROR(Run("openssl req " + ec + " -keyout " + key.string() + " -out " + csr.string() +
+                        " -subj /CN=" + id));
     RETURN_IF_ERROR(Run("openssl x509 -req -in " + csr.string() + " -CA " +
                         (tls / "ca.crt").string() + " -CAkey " + (tls / "ca.key").string() +
                         " -CAcreateserial -out " + crt.string() + " -days 3650 -extfile " +
@@ -130,8 +130,7 @@ std::string DefaultNodeBinary() {
 
 absl::Status DevnetInit(const DevnetOptions& o) {
   if (o.nodes < 1 || o.nodes > kNodesMax) {
-    return absl::InvalidArgumentError("--nodes must be between 1 and " +
-                                      std::to_string(kNodesMax));
+    return absl::InvalidArgumentError("--nodes must be between 1 and " + std::to_string(kNodesMax));
   }
   const fs::path dir(o.dir);
   if (fs::exists(dir / "genesis.toml")) {
@@ -141,10 +140,9 @@ absl::Status DevnetInit(const DevnetOptions& o) {
   fs::create_directories(dir / "keys");
   coalition::v1::Genesis g;
   g.set_chain_name(o.chain_name);
-  g.set_genesis_time_ms(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  g.set_genesis_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count());
   g.set_threshold_quorum(2);
   g.set_emergency_quorum(3);
   g.set_min_notice_ms(o.min_notice_ms);
@@ -252,8 +250,8 @@ absl::Status DevnetStartAll(const std::string& dir, const std::string& node_bina
 
 absl::Status DevnetKillNode(const std::string& dir, int index) {
   const int pid = ReadPid(dir, index);
-  if (!Alive(pid)) return absl::FailedPreconditionError("node " + std::to_string(index) +
-                                                        " is not running");
+  if (!Alive(pid))
+    return absl::FailedPreconditionError("node " + std::to_string(index) + " is not running");
   ::kill(pid, SIGKILL);
   for (int i = 0; i < 500 && Alive(pid); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));  // bounded wait for exit

@@ -2,12 +2,11 @@
 // `--json` prints one JSON object for scripts; without it, tables and sentences for people.
 // Exit codes: 0 ok, 1 operation failed (message on stderr), 2 usage error.
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "coalition/v1/services.grpc.pb.h"

@@ -26,17 +26,6 @@ using nlohmann::json;
 
 constexpr size_t kAnswerFileBytesMax = 64 << 20;
 
-[[noreturn]] void Die(const absl::Status& st) {
-  std::cerr << "coalctl: " << absl::StatusCodeToString(st.code()) << ": " << st.message() << "\n";
-  throw CLI::RuntimeError(1);
-}
-
-template <typename T>
-T OrDie(absl::StatusOr<T> v) {
-  if (!v.ok()) Die(v.status());
-  return *std::move(v);
-}
-
 // One node connection with its stubs.
 struct Node {
   explicit Node(const GlobalOptions& g)
