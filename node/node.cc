@@ -8,6 +8,7 @@
 
 #include "crypto/key_file.h"
 #include "crypto/status_macros.h"
+#include "node/byzantine.h"
 #include "node/compliance_service.h"
 #include "node/domain/entry_checks.h"
 #include "node/executor.h"
@@ -137,6 +138,11 @@ absl::Status Node::Start() {
   rd.limits = n.config.limits;
   rd.peer_creds = peer_channel_creds;
   rd.admit = admit;
+  if (!n.config.byzantine_mode.empty()) {  // Byzantine hook (issue 8); devnet checked in Create
+    ASSIGN_OR_RETURN(rd.byzantine_mode, ParseByzantineMode(n.config.byzantine_mode));
+    spdlog::warn("BYZANTINE MODE '{}': this node misbehaves on purpose (devnet tests only)",
+                 n.config.byzantine_mode);
+  }
   n.replica = std::make_unique<Replica>(rd);
 
   std::vector<std::string> ids;

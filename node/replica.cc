@@ -27,8 +27,24 @@ int64_t NowMs() {
 
 Replica::Replica(ReplicaDeps deps)
     : deps_(std::move(deps)),
-      checkpointer_(std::make_unique<Checkpointer>(deps_.genesis, deps_.chain_id, deps_.self,
-                                                   deps_.signer)) {}
+      checkpointer_(
+          std::make_unique<Checkpointer>(deps_.genesis, deps_.chain_id, deps_.self, deps_.signer)) {
+  // Byzantine hook (issue 8).
+  std::vector<std::string> ids;
+  for (const auto& v : deps_.genesis.validators()) ids.push_back(v.id());
+  rejections_ = std::make_unique<PeerRejections>(deps_.metrics, std::move(ids), deps_.self);
+  if (deps_.byzantine_mode) {
+    byzantine_ = std::make_unique<ByzantineSender>(
+        *deps_.byzantine_mode,
+        ByzantineContext{.chain_id = deps_.chain_id,
+                         .self = deps_.self,
+                         .validators = static_cast<uint32_t>(deps_.genesis.validators_size()),
+                         .signer = deps_.signer,
+                         .metrics = deps_.metrics,
+                         .max_block_bytes = deps_.genesis.timing().max_block_bytes(),
+                         .entry_bytes_max = deps_.limits.entry_bytes_max});
+  }
+}
 
 Replica::~Replica() { Stop(); }
 
@@ -125,11 +141,13 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
   for (const auto& env : msg.entries()) {
     const std::string digest = crypto::EnvelopeDigest(env);
     if (deps_.mempool->Contains(digest)) continue;
-    if (env.ByteSizeLong() > deps_.limits.entry_bytes_max || !deps_.admit(env).ok()) {
+    const bool oversized = env.ByteSizeLong() > deps_.limits.entry_bytes_max;
+    if (oversized || !deps_.admit(env).ok()) {
       deps_.metrics
           ->Counter("coal_forwarded_rejected_total",
                     "Entries forwarded by peers that failed admission")
           .fetch_add(1);
+      rejections_->Record(msg.sender(), oversized ? "oversized_entry" : "bad_entry");
       continue;
     }
     (void)deps_.mempool->Add(digest, env, env.ByteSizeLong());
@@ -234,8 +252,23 @@ void Replica::Handle(consensus::Actions actions) {
       return;
     }
   }
-  for (const auto& send : actions.sends) SendTo(send.to, send.message);
-  for (const auto& msg : actions.broadcasts) Broadcast(msg);
+  if (byzantine_) {
+    // Byzantine hook (issue 8): the honest bundle, rewritten by the devnet's misbehaving node.
+    for (auto& out : byzantine_->Rewrite(actions.sends, actions.broadcasts, NowMs())) {
+      if (out.to == deps_.self) {
+        SendTo(out.to, out.envelope.consensus());
+        continue;
+      }
+      for (size_t i = 0; i < peers_.size(); ++i) {
+        if (peers_[i] && (out.to == Outgoing::kAllPeers || out.to == i)) {
+          peers_[i]->Enqueue(out.envelope);
+        }
+      }
+    }
+  } else {
+    for (const auto& send : actions.sends) SendTo(send.to, send.message);
+    for (const auto& msg : actions.broadcasts) Broadcast(msg);
+  }
   for (const auto& cb : actions.commits) ApplyCommitted(cb);
   if (actions.timer_deadline_ms) timer_deadline_ms_ = *actions.timer_deadline_ms;
   if (actions.payload_request_round) {
@@ -296,6 +329,7 @@ void Replica::CosignCurrent() {
     *pe.mutable_cosignature() = *r.own;
     pe.set_cosigned_size(deps_.ledger->tree_size());
     pe.set_cosigned_root(HashBytes(deps_.ledger->root()));
+    if (byzantine_) byzantine_->MutateCosignature(&pe);  // Byzantine hook (issue 8)
     for (auto& p : peers_) {
       if (p) p->Enqueue(pe);
     }
@@ -313,6 +347,7 @@ void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
                    absl::StatusCodeToString(q.status().code()),
                    "Cosignatures from peers that were refused")
         .fetch_add(1);
+    rejections_->Record(msg.sender(), "bad_cosignature");  // Byzantine hook (issue 8)
     return;
   }
   if (q->has_value()) (void)deps_.ledger->StoreQuorumCheckpoint(**q);
@@ -404,7 +439,10 @@ void Replica::Loop() {
     }
     if (have_forwards) FlushForwards();
     for (auto& ev : batch) {
-      if (ev.kind == Event::kPeer) Handle(core_->OnMessage(ev.from, ev.msg, NowMs()));
+      if (ev.kind != Event::kPeer) continue;
+      auto actions = core_->OnMessage(ev.from, ev.msg, NowMs());
+      rejections_->Record(ev.from, actions);  // Byzantine hook (issue 8): count, log once
+      Handle(std::move(actions));
     }
     const int64_t now = NowMs();
     if (timer_deadline_ms_ > 0 && now >= timer_deadline_ms_) {

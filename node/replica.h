@@ -26,6 +26,7 @@
 #include "coalition/v1/services.pb.h"
 #include "consensus/core.h"
 #include "crypto/ed25519.h"
+#include "node/byzantine.h"
 #include "node/checkpointer.h"
 #include "node/config.h"
 #include "node/ledger.h"
@@ -49,6 +50,8 @@ struct ReplicaDeps {
   std::shared_ptr<grpc::ChannelCredentials> peer_creds;
   // Admission check used for entries forwarded by peers (same as client admission).
   std::function<absl::Status(const coalition::v1::Envelope&)> admit;
+  // Byzantine hook (issue 8): devnet tests only; node.cc refuses it on other chains.
+  std::optional<ByzantineMode> byzantine_mode;
 };
 
 class Replica {
@@ -99,6 +102,10 @@ class Replica {
   std::vector<std::unique_ptr<PeerSender>> peers_;  // index = validator index; null for self
   std::unique_ptr<consensus::Core> core_;
   std::unique_ptr<Checkpointer> checkpointer_;
+  // Byzantine hook (issue 8): counts and logs-once what peers send that is refused; thread-safe.
+  std::unique_ptr<PeerRejections> rejections_;
+  // Byzantine hook (issue 8): null unless deps_.byzantine_mode; loop thread only.
+  std::unique_ptr<ByzantineSender> byzantine_;
 
   std::mutex mu_;
   std::condition_variable cv_;
