@@ -583,6 +583,14 @@ uint64_t Core::round() const { return s_->round; }
 uint64_t Core::committed_height() const { return s_->tree.root().height(); }
 uint64_t Core::HighestKnownCommitHeight() const { return s_->highest_known_commit_height; }
 bool Core::HasUncommittedPayload() const { return s_->tree.AnyPayloadAboveRoot(); }
+
+std::vector<std::string> Core::PayloadsOnProposalBranch() const {
+  std::vector<std::string> out;
+  for (const Block* b : s_->tree.PathFromRoot(s_->high_qc.block_id())) {
+    if (!b->payload().empty()) out.push_back(b->payload());
+  }
+  return out;
+}
 const coalition::v1::SafetyState& Core::safety_state() const { return s_->safety; }
 uint64_t Core::high_qc_round() const { return s_->high_qc.round(); }
 

@@ -153,6 +153,9 @@ class Core {
   // True when an uncommitted block in the tree carries a non-empty payload (a leader should
   // propose even an empty block so that it commits).
   bool HasUncommittedPayload() const;
+  // Payloads of the uncommitted blocks a proposal made now would extend (high QC block back to the
+  // committed root, root excluded), so a leader leaves out entries already on its branch.
+  std::vector<std::string> PayloadsOnProposalBranch() const;
   const coalition::v1::SafetyState& safety_state() const;
   uint64_t high_qc_round() const;
 

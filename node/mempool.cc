@@ -26,8 +26,9 @@ absl::Status Mempool::Add(const std::string& digest, const coalition::v1::Envelo
   return absl::OkStatus();
 }
 
-std::vector<coalition::v1::Envelope> Mempool::Take(uint64_t entries_max, uint64_t bytes_max,
-                                                   int64_t now_ms) {
+std::vector<coalition::v1::Envelope> Mempool::Take(
+    uint64_t entries_max, uint64_t bytes_max, int64_t now_ms,
+    const absl::flat_hash_set<std::string>& exclude) {
   absl::MutexLock lock(&mu_);
   std::vector<coalition::v1::Envelope> out;
   uint64_t taken_bytes = 0;
@@ -42,7 +43,7 @@ std::vector<coalition::v1::Envelope> Mempool::Take(uint64_t entries_max, uint64_
     auto it = items_.find(digest);
     if (it == items_.end() || it->second.seq != seq) continue;
     Item& item = it->second;
-    if (item.leased_until_ms > now_ms) continue;
+    if (item.leased_until_ms > now_ms || exclude.contains(digest)) continue;
     if (taken_bytes + item.bytes > bytes_max) break;
     taken_bytes += item.bytes;
     item.leased_until_ms = now_ms + lease_ms_;

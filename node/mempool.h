@@ -29,10 +29,12 @@ class Mempool {
   absl::Status Add(const std::string& digest, const coalition::v1::Envelope& envelope,
                    uint64_t bytes);
 
-  // Up to `entries_max` entries / `bytes_max` bytes in arrival order that are not leased; leases
-  // them until now_ms + lease_ms.
+  // Up to `entries_max` entries / `bytes_max` bytes in arrival order that are not leased and whose
+  // digest is not in `exclude` (entries already in an uncommitted block the proposal extends);
+  // leases them until now_ms + lease_ms.
   std::vector<coalition::v1::Envelope> Take(uint64_t entries_max, uint64_t bytes_max,
-                                            int64_t now_ms);
+                                            int64_t now_ms,
+                                            const absl::flat_hash_set<std::string>& exclude = {});
 
   // Marks digests as seen in a proposal by another leader (leases them, if present).
   void Lease(const std::vector<std::string>& digests, int64_t now_ms);

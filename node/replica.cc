@@ -80,7 +80,9 @@ absl::Status Replica::Start() {
       peers_.push_back(nullptr);
       continue;
     }
-    PeerInfo info{static_cast<uint32_t>(i), validators[i].id(), validators[i].peer_addr()};
+    auto dial = deps_.peer_dial.find(validators[i].id());
+    PeerInfo info{static_cast<uint32_t>(i), validators[i].id(),
+                  dial != deps_.peer_dial.end() ? dial->second : validators[i].peer_addr()};
     peers_.push_back(std::make_unique<PeerSender>(info, deps_.self, deps_.peer_creds,
                                                   deps_.limits.peer_queue_max));
   }
@@ -358,8 +360,16 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
   const bool have_entries = deps_.mempool->size() > 0;
   const bool pending_commit = core_->HasUncommittedPayload();
   if (!have_entries && !pending_commit && now_ms < payload_requested_ms_ + kIdleBlockMs) return;
+  // Entries already in an uncommitted block on our branch would commit twice (the copy as a
+  // rejected duplicate): leave them out, whatever their lease says (a late forward has none).
+  absl::flat_hash_set<std::string> on_branch;
+  for (const auto& bytes : core_->PayloadsOnProposalBranch()) {
+    coalition::v1::BlockPayload p;
+    if (!p.ParseFromString(bytes)) continue;
+    for (const auto& e : p.entries()) on_branch.insert(crypto::EnvelopeDigest(e));
+  }
   auto entries = deps_.mempool->Take(deps_.genesis.timing().max_block_entries(),
-                                     deps_.genesis.timing().max_block_bytes(), now_ms);
+                                     deps_.genesis.timing().max_block_bytes(), now_ms, on_branch);
   coalition::v1::BlockPayload payload;
   for (auto& e : entries) *payload.add_entries() = std::move(e);
   const uint64_t round = *payload_round_;

@@ -53,6 +53,25 @@ TEST(Scenario, HappyPathCommitsTwoChains) {
           .ok());
 }
 
+// A leader must not re-propose entries of the uncommitted blocks it extends (they would commit
+// twice, the copy as a rejected duplicate). PayloadsOnProposalBranch gives those payloads: the
+// blocks from the high QC's block back to, not including, the last committed block.
+TEST(Scenario, PayloadsOnProposalBranchAreTheUncommittedAncestors) {
+  Cluster c(4);
+  c.propose_until_round = 5;
+  c.StartAll();
+  c.DeliverAll();
+  // Node 2 committed B4 and holds QC(5); the others committed B3 and hold QC(4).
+  EXPECT_EQ(c.core(2)->PayloadsOnProposalBranch(), std::vector<std::string>{"payload-r5"});
+  for (uint32_t i : {0u, 1u, 3u}) {
+    EXPECT_EQ(c.core(i)->PayloadsOnProposalBranch(), std::vector<std::string>{"payload-r4"})
+        << "node " << i;
+  }
+  Cluster idle(4);
+  idle.StartAll();
+  EXPECT_TRUE(idle.core(0)->PayloadsOnProposalBranch().empty());  // nothing above genesis
+}
+
 // Rules: timeout rule, TC formation, and the voting rule's TC branch. The leader of round 2
 // (node 2) is crashed: QC(1) is never formed (votes for B1 go to it), round 1 and round 2 time
 // out, TC(2) lets leader 3 extend the genesis QC in round 3 (r == tc.round+1 and qc.round >=

@@ -26,6 +26,17 @@ TEST(MempoolTest, DedupAndBounds) {
   EXPECT_EQ(small.Add("b", Env("b"), 6).code(), absl::StatusCode::kResourceExhausted);
 }
 
+// Entries already on the proposal's branch are left out even when unleased (a late forward).
+TEST(MempoolTest, TakeSkipsExcludedDigests) {
+  Mempool pool(10, 1000);
+  for (const char* d : {"a", "b", "c"}) ASSERT_TRUE(pool.Add(d, Env(d), 10).ok());
+  auto taken = pool.Take(10, 1000, 0, {"b"});
+  ASSERT_EQ(taken.size(), 2u);
+  EXPECT_EQ(taken[0].payload(), "a");
+  EXPECT_EQ(taken[1].payload(), "c");
+  EXPECT_TRUE(pool.Contains("b"));  // still pooled, for when the branch is abandoned
+}
+
 TEST(MempoolTest, TakeLeasesUntilExpiry) {
   Mempool pool(10, 1000, /*lease_ms=*/100);
   for (const char* d : {"a", "b", "c"}) ASSERT_TRUE(pool.Add(d, Env(d), 10).ok());
