@@ -1,10 +1,10 @@
 #include "node/config.h"
 
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <toml++/toml.h>
 
 namespace coal::node {
 namespace {
@@ -37,15 +37,20 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
     *out = *v;
     return absl::OkStatus();
   };
-  for (auto [key, out] : {std::pair{"node_id", &c.node_id}, {"genesis", &c.genesis_path},
-                          {"data_dir", &c.data_dir}, {"key_file", &c.key_file},
-                          {"client_listen", &c.client_listen}, {"peer_listen", &c.peer_listen}}) {
+  for (auto [key, out] : {std::pair{"node_id", &c.node_id},
+                          {"genesis", &c.genesis_path},
+                          {"data_dir", &c.data_dir},
+                          {"key_file", &c.key_file},
+                          {"client_listen", &c.client_listen},
+                          {"peer_listen", &c.peer_listen}}) {
     if (auto st = str(key, out, true); !st.ok()) return st;
   }
-  for (auto [key, out] :
-       {std::pair{"http_listen", &c.http_listen}, {"log_level", &c.log_level},
-        {"tls.ca_cert", &c.tls_ca_cert}, {"tls.cert", &c.tls_cert}, {"tls.key", &c.tls_key},
-        {"byzantine_mode", &c.byzantine_mode}}) {
+  for (auto [key, out] : {std::pair{"http_listen", &c.http_listen},
+                          {"log_level", &c.log_level},
+                          {"tls.ca_cert", &c.tls_ca_cert},
+                          {"tls.cert", &c.tls_cert},
+                          {"tls.key", &c.tls_key},
+                          {"byzantine_mode", &c.byzantine_mode}}) {
     if (auto st = str(key, out, false); !st.ok()) return st;
   }
   auto lim = [&](const char* key, uint64_t* out) -> absl::Status {
@@ -68,8 +73,21 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
                           {"follow_streams_max", &c.limits.follow_streams_max}}) {
     if (auto st = lim(key, out); !st.ok()) return st;
   }
-  for (std::string* p : {&c.genesis_path, &c.data_dir, &c.key_file, &c.tls_ca_cert, &c.tls_cert,
-                         &c.tls_key}) {
+  if (auto node = tbl.at_path("peer_dial")) {
+    const toml::table* dial = node.as_table();
+    if (dial == nullptr)
+      return absl::InvalidArgumentError("node config: peer_dial: must be a table");
+    for (const auto& [id, addr] : *dial) {
+      auto v = addr.value<std::string>();
+      if (!v || v->empty()) {
+        return absl::InvalidArgumentError("node config: peer_dial." + std::string(id.str()) +
+                                          ": must be a non-empty \"host:port\" string");
+      }
+      c.peer_dial.emplace(std::string(id.str()), *v);
+    }
+  }
+  for (std::string* p :
+       {&c.genesis_path, &c.data_dir, &c.key_file, &c.tls_ca_cert, &c.tls_cert, &c.tls_key}) {
     *p = Resolve(base_dir, *p);
   }
   return c;
@@ -103,6 +121,10 @@ std::string NodeConfigToToml(const NodeConfig& c) {
       << "\npeer_queue_max = " << c.limits.peer_queue_max
       << "\nblock_entries_max = " << c.limits.block_entries_max
       << "\nverify_threads = " << c.limits.verify_threads << "\n";
+  if (!c.peer_dial.empty()) {
+    out << "\n[peer_dial]\n";
+    for (const auto& [id, addr] : c.peer_dial) out << q(id) << " = " << q(addr) << "\n";
+  }
   return out.str();
 }
 

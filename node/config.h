@@ -11,9 +11,12 @@
 //   [tls]  ca_cert = "tls/ca.crt"  cert = "tls/node-0.crt"  key = "tls/node-0.key"
 //   [limits] entry_bytes_max, mempool_entries_max, mempool_bytes_max, peer_queue_max,
 //            block_entries_max, verify_threads
+//   [peer_dial]  "node-1" = "10.0.0.7:7101"   # optional: dial this validator here instead of
+//                                             # its genesis peer_addr (NAT, proxies, tests)
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -21,10 +24,10 @@
 namespace coal::node {
 
 struct Limits {
-  uint64_t entry_bytes_max = 64 * 1024;            // one serialized envelope
+  uint64_t entry_bytes_max = 64 * 1024;  // one serialized envelope
   uint64_t mempool_entries_max = 200'000;
   uint64_t mempool_bytes_max = 256ull << 20;
-  uint64_t peer_queue_max = 4096;                  // messages queued per peer before dropping
+  uint64_t peer_queue_max = 4096;  // messages queued per peer before dropping
   uint64_t block_entries_max = 4000;
   uint64_t verify_threads = 2;
   uint64_t follow_streams_max = 64;
@@ -43,6 +46,9 @@ struct NodeConfig {
   std::string tls_cert;
   std::string tls_key;
   Limits limits;
+  // Validator id -> address to dial it at, overriding the genesis peer_addr. Ids are checked
+  // against the genesis when the node starts.
+  std::map<std::string, std::string> peer_dial;
   // Test-only misbehaviour; refused unless the genesis chain_name starts with "devnet".
   std::string byzantine_mode;
 };

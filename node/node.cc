@@ -67,6 +67,14 @@ absl::StatusOr<std::unique_ptr<Node>> Node::Create(const NodeConfig& config) {
     return absl::InvalidArgumentError("node_id '" + config.node_id +
                                       "' is not a validator of the genesis");
   }
+  for (const auto& [id, addr] : config.peer_dial) {
+    bool known = false;
+    for (const auto& v : impl->genesis.validators()) known = known || v.id() == id;
+    if (!known || id == config.node_id) {
+      return absl::InvalidArgumentError("node config: peer_dial." + id + ": " +
+                                        (known ? "is this node itself" : "is not a validator"));
+    }
+  }
   if (!config.byzantine_mode.empty() && impl->genesis.chain_name().rfind("devnet", 0) != 0) {
     return absl::FailedPreconditionError(
         "byzantine_mode is for devnet tests only; refused on chain '" + impl->genesis.chain_name() +
@@ -138,6 +146,7 @@ absl::Status Node::Start() {
   rd.limits = n.config.limits;
   rd.peer_creds = peer_channel_creds;
   rd.admit = admit;
+  rd.peer_dial = n.config.peer_dial;
   if (!n.config.byzantine_mode.empty()) {  // Byzantine hook (issue 8); devnet checked in Create
     ASSIGN_OR_RETURN(rd.byzantine_mode, ParseByzantineMode(n.config.byzantine_mode));
     spdlog::warn("BYZANTINE MODE '{}': this node misbehaves on purpose (devnet tests only)",

@@ -52,6 +52,8 @@ struct ReplicaDeps {
   std::function<absl::Status(const coalition::v1::Envelope&)> admit;
   // Byzantine hook (issue 8): devnet tests only; node.cc refuses it on other chains.
   std::optional<ByzantineMode> byzantine_mode;
+  // Validator id -> address to dial instead of the genesis peer_addr (config [peer_dial]).
+  std::map<std::string, std::string> peer_dial;
 };
 
 class Replica {

@@ -30,11 +30,6 @@ int EnvInt(const char* name, int fallback) {
   return v ? std::atoi(v) : fallback;
 }
 
-struct Acked {
-  uint64_t index;
-  std::string digest;
-};
-
 class CrashLoopTest : public DevnetTest {};
 
 TEST_F(CrashLoopTest, RandomKillsUnderLoadLoseNothing) {
@@ -43,33 +38,7 @@ TEST_F(CrashLoopTest, RandomKillsUnderLoadLoseNothing) {
   StartDevnet();
   auto key = MemberKey("cloud-a");
 
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::vector<Acked> acked;
-  std::atomic<uint64_t> attempts{0};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 4; ++c) {
-    clients.emplace_back([&, c] {
-      int node = c;
-      for (uint64_t i = 0; !stop.load(); ++i) {
-        // Each envelope is built once and retried on other nodes until acknowledged or given up:
-        // a retry of the same digest is idempotent.
-        const auto env =
-            Attestation(*key, "cloud-a", "c" + std::to_string(c) + "-" + std::to_string(i));
-        for (int tries = 0; tries < 8 && !stop.load(); ++tries) {
-          attempts.fetch_add(1);
-          coalition::v1::SubmitResponse resp;
-          auto st = Submit(node, env, true, &resp, 5000);
-          node = (node + 1) % 4;
-          if (st.ok() && resp.committed()) {
-            std::lock_guard lock(mu);
-            acked.push_back({resp.log_index(), crypto::EnvelopeDigest(env)});
-            break;
-          }
-        }
-      }
-    });
-  }
+  Load load(this, key.get(), 4);
 
   std::mt19937 rng(seed);
   for (int cycle = 0; cycle < cycles; ++cycle) {
@@ -82,40 +51,18 @@ TEST_F(CrashLoopTest, RandomKillsUnderLoadLoseNothing) {
         << "cycle " << cycle << ": node " << victim << " did not come back\n"
         << NodeLog(victim);
   }
-  stop.store(true);
-  for (auto& t : clients) t.join();
+  load.Stop();
+  const auto acked = load.acked();
 
   uint64_t needed = 0;
   for (const auto& a : acked) needed = std::max(needed, a.index + 1);
   std::printf("crash loop: %d cycles, %zu entries acknowledged of %llu submissions\n", cycles,
-              acked.size(), static_cast<unsigned long long>(attempts.load()));
+              acked.size(), static_cast<unsigned long long>(load.attempts()));
   ASSERT_GT(acked.size(), static_cast<size_t>(cycles)) << "the load made too little progress";
-  // Every node converges to one tree...
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        std::set<std::string> roots;
-        for (int i = 0; i < 4; ++i) {
-          auto s = Status(i);
-          if (!s.ok() || s->tree_size() < needed) return false;
-          roots.insert(std::to_string(s->tree_size()) + ":" + ToHex(s->root()));
-        }
-        return roots.size() == 1;
-      },
-      60s));
-  // ...and holds every acknowledged entry at its acknowledged index.
-  size_t lost = 0;
-  for (int i = 0; i < 4; ++i) {
-    for (const auto& a : acked) {
-      coalition::v1::GetEntryRequest req;
-      req.set_log_index(a.index);
-      coalition::v1::GetEntryResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() + 5s);
-      auto st = stubs_[i]->GetEntry(&ctx, req, &resp);
-      if (!st.ok() || crypto::EnvelopeDigest(resp.record().envelope()) != a.digest) ++lost;
-    }
-  }
-  EXPECT_EQ(lost, 0u) << "acknowledged entries missing or different (summed over 4 nodes)";
+  // Every node converges to one tree and holds every acknowledged entry at its index.
+  ASSERT_TRUE(WaitConverged(needed, 60s)) << Trees();
+  EXPECT_EQ(MissingAcknowledged(acked), 0u)
+      << "acknowledged entries missing or different (summed over 4 nodes)";
 }
 
 }  // namespace

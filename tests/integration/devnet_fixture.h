@@ -12,6 +12,8 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -19,8 +21,10 @@
 
 #include "coalition/v1/domain.pb.h"
 #include "coalition/v1/services.grpc.pb.h"
+#include "crypto/bytes.h"
 #include "crypto/dsse.h"
 #include "crypto/key_file.h"
+#include "node/config.h"
 #include "tools/coalctl/client.h"
 #include "tools/coalctl/devnet.h"
 
@@ -43,7 +47,9 @@ inline bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds
 
 class DevnetTest : public ::testing::Test {
  protected:
-  void StartDevnet(int nodes = 4, const std::string& byzantine = "") {
+  // `configure`, when set, edits each node's config before the nodes start.
+  void StartDevnet(int nodes = 4, const std::string& byzantine = "",
+                   const std::function<void(int, node::NodeConfig*)>& configure = nullptr) {
     dir_ = (std::filesystem::temp_directory_path() /
             ("coal_it_" + std::to_string(::getpid()) + "_" +
              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
@@ -57,6 +63,13 @@ class DevnetTest : public ::testing::Test {
     o.node_binary = BinDir() + "/coalition-node";
     o.byzantine_node_mode = byzantine;
     ASSERT_TRUE(tools::DevnetInit(o).ok());
+    for (int i = 0; configure && i < nodes; ++i) {
+      const std::string path = dir_ + "/node-" + std::to_string(i) + "/node.toml";
+      auto config = node::LoadNodeConfig(path);
+      ASSERT_TRUE(config.ok()) << config.status();
+      configure(i, &*config);
+      std::ofstream(path) << node::NodeConfigToToml(*config);
+    }
     ASSERT_TRUE(tools::DevnetStartAll(dir_, o.node_binary).ok());
     auto st = tools::DevnetStatus(dir_);
     ASSERT_TRUE(st.ok());
@@ -119,6 +132,105 @@ class DevnetTest : public ::testing::Test {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
     return stubs_[node]->Submit(&ctx, req, resp);
+  }
+
+  // Waits until every node reports one tree (same size and root) of at least `min_size`.
+  bool WaitConverged(uint64_t min_size, std::chrono::milliseconds timeout) {
+    return WaitFor(
+        [&] {
+          std::set<std::string> trees;
+          for (size_t i = 0; i < stubs_.size(); ++i) {
+            auto s = Status(static_cast<int>(i));
+            if (!s.ok() || s->tree_size() < min_size) return false;
+            trees.insert(std::to_string(s->tree_size()) + ":" + ToHex(s->root()));
+          }
+          return trees.size() == 1;
+        },
+        timeout);
+  }
+
+  // "node-i=size:root" for every node, for failure messages.
+  std::string Trees() {
+    std::string out;
+    for (size_t i = 0; i < stubs_.size(); ++i) {
+      auto s = Status(static_cast<int>(i));
+      out +=
+          " node-" + std::to_string(i) + "=" +
+          (s.ok() ? std::to_string(s->tree_size()) + ":" + ToHex(s->root()).substr(0, 12) : "down");
+    }
+    return out;
+  }
+
+  struct Acked {
+    uint64_t index;
+    std::string digest;
+  };
+
+  // A load client: `clients` threads submit attestations (waiting for commit) round-robin over
+  // the nodes, retrying one envelope on the next node until acknowledged (a retry of the same
+  // digest is idempotent), and record every acknowledged entry. Bounded: stops on Stop().
+  class Load {
+   public:
+    Load(DevnetTest* t, const crypto::Signer* key, int clients) {
+      for (int c = 0; c < clients; ++c) {
+        threads_.emplace_back([this, t, key, c] {
+          const int n = static_cast<int>(t->stubs_.size());
+          int node = c % n;
+          for (uint64_t i = 0; !stop_.load(); ++i) {
+            const auto env =
+                t->Attestation(*key, "cloud-a", "c" + std::to_string(c) + "-" + std::to_string(i));
+            for (int tries = 0; tries < 8 && !stop_.load(); ++tries) {
+              attempts_.fetch_add(1);
+              coalition::v1::SubmitResponse resp;
+              auto st = t->Submit(node, env, true, &resp, 5000);
+              node = (node + 1) % n;
+              if (st.ok() && resp.committed()) {
+                std::lock_guard lock(mu_);
+                acked_.push_back({resp.log_index(), crypto::EnvelopeDigest(env)});
+                break;
+              }
+            }
+          }
+        });
+      }
+    }
+    ~Load() { Stop(); }
+    void Stop() {
+      stop_.store(true);
+      for (auto& th : threads_) {
+        if (th.joinable()) th.join();
+      }
+    }
+    std::vector<Acked> acked() {
+      std::lock_guard lock(mu_);
+      return acked_;
+    }
+    uint64_t attempts() const { return attempts_.load(); }
+
+   private:
+    std::atomic<bool> stop_{false};
+    std::atomic<uint64_t> attempts_{0};
+    std::mutex mu_;
+    std::vector<Acked> acked_;
+    std::vector<std::thread> threads_;
+  };
+
+  // The independent check: how many (node, acknowledged entry) pairs are missing or hold another
+  // envelope at the acknowledged index. Must be 0.
+  size_t MissingAcknowledged(const std::vector<Acked>& acked) {
+    size_t missing = 0;
+    for (size_t i = 0; i < stubs_.size(); ++i) {
+      for (const auto& a : acked) {
+        coalition::v1::GetEntryRequest req;
+        req.set_log_index(a.index);
+        coalition::v1::GetEntryResponse resp;
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+        auto st = stubs_[i]->GetEntry(&ctx, req, &resp);
+        if (!st.ok() || crypto::EnvelopeDigest(resp.record().envelope()) != a.digest) ++missing;
+      }
+    }
+    return missing;
   }
 
   std::string dir_;
