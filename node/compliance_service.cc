@@ -4,6 +4,7 @@
 
 #include "crypto/dsse.h"
 #include "crypto/sha256.h"
+#include "crypto/status_macros.h"
 #include "node/domain/queries.h"
 #include "node/services.h"
 
@@ -14,6 +15,37 @@ int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 absl::Status Unauthenticated(std::string_view msg) {
   return absl::UnauthenticatedError(std::string(msg));
+}
+
+// Proofs hang on the latest quorum checkpoint: one inclusion proof per index below its size (an
+// entry committed after it has none yet; ask again once the next checkpoint forms).
+class Prover {
+ public:
+  explicit Prover(const Ledger& ledger) : ledger_(ledger), cp_(ledger.LatestQuorumCheckpoint()) {}
+
+  absl::Status Add(uint64_t index, google::protobuf::RepeatedPtrField<coalition::v1::Proof>* out) {
+    coalition::v1::Proof proof;
+    RETURN_IF_ERROR(Fill(index, &proof));
+    if (proof.size() > 0) *out->Add() = std::move(proof);
+    return absl::OkStatus();
+  }
+  absl::Status Fill(uint64_t index, coalition::v1::Proof* proof) {
+    if (!cp_ || index >= cp_->size()) return absl::OkStatus();
+    return FillProof(ledger_, index, cp_->size(), proof);
+  }
+
+ private:
+  const Ledger& ledger_;
+  const std::optional<coalition::v1::Checkpoint> cp_;
+};
+
+absl::Status ProveRuleSet(Prover& prover, coalition::v1::RuleSetStatus* s) {
+  if (s->genesis()) return absl::OkStatus();
+  RETURN_IF_ERROR(prover.Add(s->log_index(), s->mutable_proofs()));
+  if (s->adopted() && s->adopted_log_index() != s->log_index()) {
+    RETURN_IF_ERROR(prover.Add(s->adopted_log_index(), s->mutable_proofs()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -78,8 +110,26 @@ ComplianceServiceImpl::ComplianceServiceImpl(coalition::v1::Genesis genesis, std
 grpc::Status ComplianceServiceImpl::Evaluate(grpc::ServerContext*,
                                              const coalition::v1::EvaluateRequest* req,
                                              coalition::v1::EvaluateResponse* resp) {
-  auto r = domain::QueryEvaluate(*ledger_->kv(), *req, NowMs());
+  const int64_t now = NowMs();
+  auto r = domain::QueryEvaluate(*ledger_->kv(), *req, now);
   if (!r.ok()) return ToGrpc(r.status());
+  if (req->with_proof()) {
+    // The entries of the rule-set version each evaluation applied.
+    Prover prover(*ledger_);
+    for (auto& ev : *r->mutable_evaluations()) {
+      coalition::v1::RuleSetRequest rq;
+      rq.set_rule_set_id(ev.rule_set_id());
+      rq.set_as_of_ms(req->as_of_ms());
+      auto sets = domain::QueryRuleSets(*ledger_->kv(), rq, now);
+      if (!sets.ok()) return ToGrpc(sets.status());
+      for (auto& h : *sets->mutable_history()) {
+        if (h.rule_set().version() != ev.version()) continue;
+        if (auto st = ProveRuleSet(prover, &h); !st.ok()) return ToGrpc(st);
+        *ev.mutable_proofs() = h.proofs();
+        break;
+      }
+    }
+  }
   *resp = *std::move(r);
   return grpc::Status::OK;
 }
@@ -89,6 +139,15 @@ grpc::Status ComplianceServiceImpl::RuleSets(grpc::ServerContext*,
                                              coalition::v1::RuleSetResponse* resp) {
   auto r = domain::QueryRuleSets(*ledger_->kv(), *req, NowMs());
   if (!r.ok()) return ToGrpc(r.status());
+  if (req->with_proof()) {
+    Prover prover(*ledger_);
+    for (auto* list : {r->mutable_in_force(), r->mutable_pending(), r->mutable_history(),
+                       r->mutable_proposed()}) {
+      for (auto& s : *list) {
+        if (auto st = ProveRuleSet(prover, &s); !st.ok()) return ToGrpc(st);
+      }
+    }
+  }
   *resp = *std::move(r);
   return grpc::Status::OK;
 }
@@ -98,6 +157,16 @@ grpc::Status ComplianceServiceImpl::Commitments(grpc::ServerContext*,
                                                 coalition::v1::CommitmentResponse* resp) {
   auto r = domain::QueryCommitments(*ledger_->kv(), *req);
   if (!r.ok()) return ToGrpc(r.status());
+  if (req->with_proof()) {
+    Prover prover(*ledger_);
+    for (auto& c : *r->mutable_commitments()) {
+      auto st = prover.Add(c.log_index(), c.mutable_proofs());
+      for (uint64_t i : c.event_log_indexes()) {
+        if (st.ok()) st = prover.Add(i, c.mutable_proofs());
+      }
+      if (!st.ok()) return ToGrpc(st);
+    }
+  }
   *resp = *std::move(r);
   return grpc::Status::OK;
 }
@@ -110,14 +179,14 @@ grpc::Status ComplianceServiceImpl::Shipments(grpc::ServerContext*,
   auto r = domain::QueryShipments(*ledger_->kv(), genesis_, *req, *caller);
   if (!r.ok()) return ToGrpc(r.status());
   if (req->with_proof()) {
-    // Proofs hang on the latest quorum checkpoint; a record committed after it has none yet.
-    const auto cp = ledger_->LatestQuorumCheckpoint();
+    Prover prover(*ledger_);
     for (auto& rec : *r->mutable_shipments()) {
-      if (!cp || rec.log_index() >= cp->size()) continue;
-      if (auto st = FillProof(*ledger_, rec.log_index(), cp->size(), rec.mutable_proof());
-          !st.ok()) {
-        return ToGrpc(st);
+      auto st = prover.Fill(rec.log_index(), rec.mutable_proof());
+      if (!rec.proof().has_checkpoint()) rec.clear_proof();  // committed after the checkpoint
+      for (uint64_t i : rec.event_log_indexes()) {
+        if (st.ok()) st = prover.Add(i, rec.mutable_event_proofs());
       }
+      if (!st.ok()) return ToGrpc(st);
     }
   }
   *resp = *std::move(r);

@@ -1,7 +1,8 @@
 // The compliance domain end to end on a 4-node devnet, through the client gRPC API only:
 // a threshold update adopted by the authorities with notice changes evaluation exactly at its
-// effective time; a cloud provider's commitment and deliveries aggregate; an enforcement agency
-// flags shipments and finds them by a misspelt entity name; a cloud provider is refused.
+// effective time; every answer asked for with proofs verifies against the genesis alone (and a
+// tampered one does not); a cloud provider's commitment and deliveries aggregate; an enforcement
+// agency flags shipments and finds them by a misspelt entity name; a cloud provider is refused.
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -9,7 +10,9 @@
 #include "coalition/v1/domain.pb.h"
 #include "crypto/sha256.h"
 #include "node/domain/rule_loader.h"
+#include "node/genesis.h"
 #include "tests/integration/devnet_fixture.h"
+#include "tools/coalctl/verifier.h"
 
 namespace coal::testing {
 namespace {
@@ -92,6 +95,28 @@ class DomainE2ETest : public DevnetTest {
     return resp.evaluations_size() > 0 ? resp.evaluations(0) : coalition::v1::Evaluation();
   }
 
+  // Proofs hang on the latest quorum checkpoint: wait until the reader's covers everything.
+  void AwaitCheckpoint() {
+    ASSERT_TRUE(
+        WaitFor([&] { return Status(1).ok() && Status(1)->checkpoint_size() >= log_size_; }, 20s))
+        << NodeLog(1);
+  }
+
+  // Checks every proof in a compliance answer the way `coalctl verify` does, trusting only the
+  // genesis file; returns the log indexes proven, in answer order.
+  absl::StatusOr<std::vector<uint64_t>> VerifyProofs(const google::protobuf::Message& answer) {
+    auto genesis = node::LoadGenesisFile(dir_ + "/genesis.toml");
+    if (!genesis.ok()) return genesis.status();
+    auto anchor = tools::TrustAnchorFromGenesis(*genesis);
+    if (!anchor.ok()) return anchor.status();
+    auto bundle = tools::AnswerFromProofs(answer);
+    if (!bundle.ok()) return bundle.status();
+    tools::VerifierState state;
+    auto report = tools::VerifyAnswer(*anchor, *bundle, &state);
+    if (!report.ok()) return report.status();
+    return report->inclusions;
+  }
+
   std::unique_ptr<coalition::v1::ComplianceService::Stub> compliance_;
   std::string last_digest_;
   uint64_t log_size_ = 0;
@@ -167,6 +192,63 @@ TEST_F(DomainE2ETest, ThresholdUpdateTakesEffectExactlyAtEffectiveTime) {
   EXPECT_EQ(at.classification(), "3A090.a");
   EXPECT_EQ(at.branch(), "a.1");
   EXPECT_TRUE(at.licence_required());
+
+  // With proofs: the rule-set answer proves the proposal and the adopting approval, and so does
+  // the evaluation that applied version 2; genesis version 1 is proven by the genesis file.
+  AwaitCheckpoint();
+  rq.set_with_proof(true);
+  grpc::ClientContext pctx;
+  ASSERT_TRUE(compliance_->RuleSets(&pctx, rq, &rs).ok());
+  ASSERT_EQ(rs.pending_size(), 1);
+  const auto& v2 = rs.pending(0);
+  ASSERT_EQ(v2.proofs_size(), 2);
+  EXPECT_EQ(v2.proofs(0).index(), v2.log_index());
+  EXPECT_EQ(v2.proofs(1).index(), v2.adopted_log_index());
+  EXPECT_EQ(rs.in_force(0).proofs_size(), 0);  // installed at genesis
+  auto proven = VerifyProofs(rs);
+  ASSERT_TRUE(proven.ok()) << proven.status();
+  EXPECT_GE(proven->size(), 2u);
+  coalition::v1::EvaluateRequest ereq;
+  ereq.set_rule_set_id("US-BIS-2023-10-ACS");
+  ereq.set_as_of_ms(effective);
+  ereq.mutable_chip()->set_tpp(2000);
+  ereq.mutable_chip()->set_die_area_mm2(2000);
+  ereq.mutable_chip()->set_datacenter(true);
+  ereq.set_destination("CN");
+  ereq.set_with_proof(true);
+  coalition::v1::EvaluateResponse eresp;
+  grpc::ClientContext ectx;
+  auto est = compliance_->Evaluate(&ectx, ereq, &eresp);
+  ASSERT_TRUE(est.ok()) << est.error_message();
+  ASSERT_EQ(eresp.evaluations_size(), 1);
+  proven = VerifyProofs(eresp);
+  ASSERT_TRUE(proven.ok()) << proven.status();
+  EXPECT_EQ(*proven, (std::vector<uint64_t>{v2.log_index(), v2.adopted_log_index()}));
+
+  // Tampered: another leaf, a proof hash, a cosignature. Each fails, naming what failed.
+  auto bad_leaf = eresp;
+  bad_leaf.mutable_evaluations(0)->mutable_proofs(1)->set_leaf(
+      eresp.evaluations(0).proofs(0).leaf());
+  auto st1 = VerifyProofs(bad_leaf);
+  EXPECT_NE(st1.status().message().find("inclusion of index " +
+                                        std::to_string(v2.adopted_log_index()) + " at size"),
+            std::string::npos)
+      << st1.status();
+  auto bad_hash = eresp;
+  std::string* h = bad_hash.mutable_evaluations(0)->mutable_proofs(0)->mutable_hashes(0);
+  (*h)[0] = static_cast<char>((*h)[0] ^ 1);
+  auto st2 = VerifyProofs(bad_hash);
+  EXPECT_NE(st2.status().message().find("inclusion of index " + std::to_string(v2.log_index()) +
+                                        " at size"),
+            std::string::npos)
+      << st2.status();
+  auto bad_note = eresp;
+  for (auto& pr : *bad_note.mutable_evaluations(0)->mutable_proofs()) {
+    std::string* note = pr.mutable_checkpoint()->mutable_note();
+    (*note)[note->size() - 3] = (*note)[note->size() - 3] == 'A' ? 'B' : 'A';
+  }
+  auto st3 = VerifyProofs(bad_note);
+  EXPECT_EQ(st3.status().code(), absl::StatusCode::kUnauthenticated) << st3.status();
 }
 
 TEST_F(DomainE2ETest, CommitmentAndDeliveriesAggregate) {
@@ -222,6 +304,20 @@ TEST_F(DomainE2ETest, CommitmentAndDeliveriesAggregate) {
   EXPECT_EQ(r.by_member(0).committed(), 1000000);
   EXPECT_EQ(r.by_member(0).delivered(), 500000);
   EXPECT_EQ(r.by_member(0).remaining(), 500000);
+
+  // With proofs: the commitment entry and its two accepted deliveries (the refused one is in the
+  // log too, but not part of this commitment's history).
+  AwaitCheckpoint();
+  q.set_with_proof(true);
+  grpc::ClientContext pctx;
+  ASSERT_TRUE(compliance_->Commitments(&pctx, q, &r).ok());
+  ASSERT_EQ(r.commitments_size(), 1);
+  std::vector<uint64_t> want{r.commitments(0).log_index()};
+  for (uint64_t i : r.commitments(0).event_log_indexes()) want.push_back(i);
+  EXPECT_EQ(want.size(), 3u);
+  auto proven = VerifyProofs(r);
+  ASSERT_TRUE(proven.ok()) << proven.status();
+  EXPECT_EQ(*proven, want);
 }
 
 TEST_F(DomainE2ETest, EnforcementFindsShipmentsByMisspeltEntityAndCloudIsRefused) {
@@ -273,6 +369,16 @@ TEST_F(DomainE2ETest, EnforcementFindsShipmentsByMisspeltEntityAndCloudIsRefused
   ASSERT_TRUE(Shipments(by_serial, &r).ok());
   ASSERT_EQ(r.shipments_size(), 1);
   EXPECT_EQ(r.shipments(0).shipment().consignee().name(), "Bright Harbor Trading LLC");
+
+  // With proofs: the flag entry of each shipment found.
+  AwaitCheckpoint();
+  by_serial.set_with_proof(true);
+  Authorize("jp-meti", &by_serial);
+  ASSERT_TRUE(Shipments(by_serial, &r).ok());
+  ASSERT_EQ(r.shipments_size(), 1);
+  auto proven = VerifyProofs(r);
+  ASSERT_TRUE(proven.ok()) << proven.status();
+  EXPECT_EQ(*proven, std::vector<uint64_t>{r.shipments(0).log_index()});
 
   // A cloud provider is refused; no signature, or a signature over another query, is refused.
   Authorize("cloud-a", &q);

@@ -55,6 +55,14 @@ class Case:
             argv.append("--offline")
         return self.ctl(*argv, check=False)
 
+    def check(self, name, good, detail):
+        if good:
+            self.passed += 1
+            print(f"  ok   {name}")
+        else:
+            self.failures.append(name)
+            print(f"  FAIL {name}: {detail}")
+
     def expect(self, name, p, ok, reason=None):
         good = (p.returncode == 0) == ok and (reason is None or reason in p.stderr)
         if good:
@@ -214,6 +222,29 @@ def main():
                 "the answer has no consistency proof")
     p = case.verify(newer, state, offline=False)
     case.expect("newer checkpoint consistent with the last verified", p, True)
+
+    # A compliance answer asked for with proofs, saved as printed, verifies as a whole; a tampered
+    # leaf inside it does not.
+    now_ms = int(time.time() * 1000)
+    commitment = {"commitment_id": "C-VERIFY-1", "buyer": "cloud-a", "vendors": ["nvidia"],
+                  "amount": {"units": "1000000", "currency": "USD"}, "quantity": "10",
+                  "chip_category": "3A090.a datacenter accelerators",
+                  "period_start_ms": str(now_ms - 86400000),
+                  "period_end_ms": str(now_ms + 86400000)}
+    r = case.ctl_json("--key", member_key, "submit", "--type", "ProcurementCommitment",
+                      "--payload", json.dumps(commitment), "--wait")
+    if not r["committed"] or not r["accepted"]:
+        raise RuntimeError(f"submit commitment: {r}")
+    checkpoint_covering(case, int(r["log_index"]))
+    answer = case.ctl_json("commitments", "--id", "C-VERIFY-1", "--with-proof")
+    proven = [int(i["index"]) for i in answer.get("inclusions", [])]
+    case.check("commitments --with-proof carries its bundle", proven == [int(r["log_index"])],
+               f"proven {proven}, answer {answer}")
+    case.expect("commitments answer with proofs verifies", case.verify(answer), True)
+    t = copy.deepcopy(answer)
+    t["inclusions"][0]["leaf"] = flip_b64(t["inclusions"][0]["leaf"], 20)
+    case.expect("commitments answer with a tampered leaf", case.verify(t), False,
+                "leaf bytes hash to")
 
     print(f"{case.passed} passed, {len(case.failures)} failed")
     return 1 if case.failures else 0

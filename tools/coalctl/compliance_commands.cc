@@ -17,6 +17,7 @@
 #include "crypto/sha256.h"
 #include "node/domain/evaluator.h"
 #include "tools/coalctl/client.h"
+#include "tools/coalctl/verifier.h"
 
 namespace coal::tools {
 namespace {
@@ -65,7 +66,28 @@ struct EvalFlags {
   std::string rules, rule_set, model, destination, as_of, datacenter;
   std::optional<double> tpp, die_area, pd, io, hbm;
   bool offline = false;
+  bool with_proof = false;
 };
+
+// With proofs asked for: the verifier's bundle ("checkpoint", "inclusions") goes beside the answer
+// in JSON, so `coalctl verify --genesis G --answer FILE` checks the answer as saved; in text, one
+// line says what is proven.
+void AddProofs(const google::protobuf::Message& resp, bool json, nlohmann::json* out) {
+  auto answer = AnswerFromProofs(resp);
+  if (!answer.ok()) {
+    std::cerr << "proofs: " << answer.status().message() << "\n";
+    return;
+  }
+  if (json) {
+    (*out)["checkpoint"] = CheckpointJson(*answer->checkpoint);
+    (*out)["inclusions"] = nlohmann::json::array();
+    for (const auto& in : answer->inclusions) (*out)["inclusions"].push_back(InclusionJson(in));
+  } else {
+    std::cout << "proven: " << answer->inclusions.size()
+              << " ledger entries against the quorum checkpoint of size "
+              << *answer->checkpoint->size << " (save with --json and check with coalctl verify)\n";
+  }
+}
 
 coalition::v1::EvaluateRequest BuildEvaluate(const EvalFlags& f) {
   coalition::v1::EvaluateRequest req;
@@ -225,6 +247,17 @@ void AuthorizeShipmentQuery(const crypto::Signer& signer, const std::string& mem
       crypto::MakeEnvelope(signer, "coalition.v1.ReadAuth", ra.SerializeAsString());
 }
 
+// The answer as proto JSON, plus the verifier's bundle when proofs were asked for.
+void PrintJson(const google::protobuf::Message& resp, bool with_proof) {
+  if (!with_proof) {
+    std::cout << ToJson(resp) << "\n";
+    return;
+  }
+  auto out = nlohmann::json::parse(ToJson(resp));
+  AddProofs(resp, true, &out);
+  std::cout << out.dump() << "\n";
+}
+
 void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
   // evaluate
   static EvalFlags ef;
@@ -243,44 +276,52 @@ void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
   eval->add_option("--hbm-bandwidth-density", ef.hbm, "HBM bandwidth density, GB/s/mm^2");
   eval->add_option("--destination", ef.destination, "ISO country code, e.g. CN");
   eval->add_option("--as-of", ef.as_of, "date: YYYY-MM-DD, RFC 3339 or unix ms (default now)");
+  eval->add_flag("--with-proof", ef.with_proof,
+                 "online: inclusion proofs of the rule-set entries applied");
   eval->callback([&g] {
-    const auto req = BuildEvaluate(ef);
+    auto req = BuildEvaluate(ef);
     nlohmann::json out;
-    if (ef.offline || !ef.rules.empty()) {
+    coalition::v1::EvaluateResponse resp;
+    const bool offline = ef.offline || !ef.rules.empty();
+    if (offline) {
+      if (ef.with_proof) {
+        Die(absl::InvalidArgumentError("--with-proof: only online (an offline answer has no log)"));
+      }
       out = OrDie(domain::EvaluateOfflineJson(req, absl::ToUnixMillis(absl::Now()), ef.rules));
     } else {
+      req.set_with_proof(ef.with_proof);
       auto stub = ComplianceService::NewStub(Connect(g.node));
-      coalition::v1::EvaluateResponse resp;
       auto ctx = Context(g);
       CallOrDie(stub->Evaluate(ctx.get(), req, &resp));
       out = OrDie(domain::EvaluationsToJson(resp));
     }
     if (g.json) {
+      if (ef.with_proof) AddProofs(resp, true, &out);
       std::cout << out.dump() << "\n";
     } else {
       PrintEvaluation(out);
+      if (ef.with_proof) AddProofs(resp, false, &out);
     }
   });
 
   // rules
   static std::string rs_id, rs_as_of, approve_digest;
-  static bool approve_wait = false;
+  static bool approve_wait = false, rs_proof = false;
   auto* rules = app.add_subcommand("rules", "threshold rule sets: in force, pending, history");
   rules->add_option("--rule-set", rs_id, "one rule set id");
   rules->add_option("--as-of", rs_as_of, "view as of this time (default now)");
+  rules->add_flag("--with-proof", rs_proof, "inclusion proofs of proposal and adoption entries");
   rules->callback([&g, rules] {
     if (rules->get_subcommands().size() > 0) return;  // `rules approve` ran instead
     coalition::v1::RuleSetRequest req;
     req.set_rule_set_id(rs_id);
     if (!rs_as_of.empty()) req.set_as_of_ms(OrDie(ParseTimeMs(rs_as_of)));
+    req.set_with_proof(rs_proof);
     auto stub = ComplianceService::NewStub(Connect(g.node));
     coalition::v1::RuleSetResponse resp;
     auto ctx = Context(g);
     CallOrDie(stub->RuleSets(ctx.get(), req, &resp));
-    if (g.json) {
-      std::cout << ToJson(resp) << "\n";
-      return;
-    }
+    if (g.json) return PrintJson(resp, rs_proof);
     auto section = [](const char* title, const auto& rows) {
       std::cout << title << ":" << (rows.empty() ? " none" : "") << "\n";
       for (const auto& s : rows) {
@@ -296,6 +337,7 @@ void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
     section("adopted, not yet effective", resp.pending());
     section("proposed, not adopted", resp.proposed());
     section("history", resp.history());
+    if (rs_proof) AddProofs(resp, false, nullptr);
   });
   auto* approve = rules->add_subcommand("approve", "approve a proposed rule set (authorities)");
   approve->add_option("--proposal", approve_digest, "digest (hex) of the proposal entry")
@@ -339,6 +381,7 @@ void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
   static coalition::v1::CommitmentQuery cq;
   static std::string cq_id, cq_member, cq_vendor, cq_status, cq_from, cq_to, cq_token;
   static uint32_t cq_size = 0;
+  static bool cq_proof = false;
   auto* commitments = app.add_subcommand("commitments", "procurement commitments and progress");
   commitments->add_option("--id", cq_id, "one commitment");
   commitments->add_option("--member", cq_member, "buyer member id");
@@ -348,6 +391,7 @@ void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
   commitments->add_option("--to", cq_to, "period overlaps up to this time");
   commitments->add_option("--page-token", cq_token, "next page");
   commitments->add_option("--page-size", cq_size, "results per page");
+  commitments->add_flag("--with-proof", cq_proof, "inclusion proofs of each commitment's entries");
   commitments->callback([&g] {
     cq.set_commitment_id(cq_id);
     cq.set_member(cq_member);
@@ -357,14 +401,16 @@ void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
     if (!cq_to.empty()) cq.set_period_to_ms(OrDie(ParseTimeMs(cq_to)));
     cq.set_page_token(cq_token);
     cq.set_page_size(cq_size);
+    cq.set_with_proof(cq_proof);
     auto stub = ComplianceService::NewStub(Connect(g.node));
     coalition::v1::CommitmentResponse resp;
     auto ctx = Context(g);
     CallOrDie(stub->Commitments(ctx.get(), cq, &resp));
     if (g.json) {
-      std::cout << ToJson(resp) << "\n";
+      PrintJson(resp, cq_proof);
     } else {
       PrintCommitments(resp);
+      if (cq_proof) AddProofs(resp, false, nullptr);
     }
   });
 
@@ -436,8 +482,9 @@ void RegisterComplianceCommands(CLI::App& app, GlobalOptions& g) {
       q.set_page_token(resp.next_page_token());
     }
     if (g.json) {
-      std::cout << ToJson(all) << "\n";
+      PrintJson(all, sq_proof);
     } else {
+      if (sq_proof) AddProofs(all, false, nullptr);
       PrintShipments(all, !sq_id.empty() || !sq_entity.empty() || all.shipments_size() <= 5);
       if (!all.next_page_token().empty()) {
         std::cout << "more: --page-token " << all.next_page_token() << " (or --all-pages)\n";

@@ -89,18 +89,8 @@ struct Node {
   std::unique_ptr<ProofService::Stub> proofs;
 };
 
-absl::StatusOr<CheckpointAnswer> FromProto(const coalition::v1::Checkpoint& cp) {
-  CheckpointAnswer c;
-  c.note = cp.note();
-  c.origin = cp.origin();
-  c.size = cp.size();
-  ASSIGN_OR_RETURN(Hash root, HashFromBytes(cp.root()));
-  c.root = root;
-  return c;
-}
-
 json CheckpointOutput(const coalition::v1::Checkpoint& cp) {
-  json j = CheckpointJson(OrDie(FromProto(cp)));
+  json j = CheckpointJson(OrDie(CheckpointFromProto(cp)));
   j["height"] = cp.height();
   json cosigners = json::array();
   for (const auto& s : cp.cosignatures()) cosigners.push_back(s.signer());
@@ -115,13 +105,9 @@ json InclusionOutput(const Node& node, const coalition::v1::InclusionRequest& re
   coalition::v1::GetEntryRequest ereq;
   ereq.set_log_index(proof.index());
   const auto entry = OrDie(node.Entry(ereq));
-  InclusionAnswer in;
-  in.index = proof.index();
-  in.size = proof.size();
+  InclusionAnswer in = OrDie(InclusionFromProto(proof));
   in.leaf = entry.leaf();
   in.leaf_hash = merkle::LeafHash(in.leaf);
-  for (const auto& h : proof.hashes()) in.proof.push_back(OrDie(HashFromBytes(h)));
-  in.root = OrDie(HashFromBytes(proof.root()));
   json out = InclusionJson(in);
   if (proof.has_checkpoint()) {
     out["checkpoint"] = CheckpointOutput(proof.checkpoint());
@@ -193,7 +179,7 @@ void RunVerify(const GlobalOptions& g, const VerifyOptions& o) {
   } else {
     if (!node) Die(absl::InvalidArgumentError("verify: --offline needs --answer FILE"));
     const auto cp = OrDie(node->LatestCheckpoint());
-    answer.checkpoint = OrDie(FromProto(cp));
+    answer.checkpoint = OrDie(CheckpointFromProto(cp));
     for (uint64_t index : o.indexes) {
       coalition::v1::InclusionRequest req;
       req.set_index(index);

@@ -277,6 +277,94 @@ absl::StatusOr<Answer> ParseAnswerJson(const json& j) {
   return a;
 }
 
+absl::StatusOr<CheckpointAnswer> CheckpointFromProto(const coalition::v1::Checkpoint& cp) {
+  CheckpointAnswer c;
+  c.note = cp.note();
+  c.origin = cp.origin();
+  c.size = cp.size();
+  ASSIGN_OR_RETURN(Hash root, HashFromBytes(cp.root()));
+  c.root = root;
+  return c;
+}
+
+absl::StatusOr<InclusionAnswer> InclusionFromProto(const coalition::v1::Proof& proof) {
+  InclusionAnswer in;
+  in.index = proof.index();
+  in.size = proof.size();
+  in.leaf = proof.leaf();
+  if (proof.hashes_size() > static_cast<int>(kProofHashesMax)) {
+    return absl::InvalidArgumentError("hashes: more than " + std::to_string(kProofHashesMax));
+  }
+  for (int i = 0; i < proof.hashes_size(); ++i) {
+    auto h = HashFromBytes(proof.hashes(i));
+    if (!h.ok())
+      return absl::InvalidArgumentError("hashes[" + std::to_string(i) + "]: not 32 bytes");
+    in.proof.push_back(*h);
+  }
+  auto root = HashFromBytes(proof.root());
+  if (!root.ok()) return absl::InvalidArgumentError("root: not 32 bytes");
+  in.root = *root;
+  return in;
+}
+
+namespace {
+
+// Depth-first over set fields; `path` names where each proof sits.
+absl::Status CollectProofs(const google::protobuf::Message& m, const std::string& path,
+                           Answer* out) {
+  if (m.GetDescriptor() == coalition::v1::Proof::descriptor()) {
+    const auto& proof = static_cast<const coalition::v1::Proof&>(m);
+    if (!proof.has_checkpoint()) return absl::InvalidArgumentError(path + ".checkpoint: missing");
+    auto cp = CheckpointFromProto(proof.checkpoint());
+    if (!cp.ok())
+      return absl::InvalidArgumentError(path + ".checkpoint: " + cp.status().ToString());
+    if (!out->checkpoint) {
+      out->checkpoint = *cp;
+    } else if (out->checkpoint->note != cp->note) {
+      return absl::InvalidArgumentError(path +
+                                        ".checkpoint: not the checkpoint of the first proof");
+    }
+    auto in = InclusionFromProto(proof);
+    if (!in.ok())
+      return absl::InvalidArgumentError(path + "." + std::string(in.status().message()));
+    if (out->inclusions.size() >= kAnswerInclusionsMax) {
+      return absl::InvalidArgumentError(path + ": more than " +
+                                        std::to_string(kAnswerInclusionsMax) + " proofs");
+    }
+    out->inclusions.push_back(*std::move(in));
+    return absl::OkStatus();
+  }
+  const auto* refl = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  refl->ListFields(m, &fields);
+  for (const auto* f : fields) {
+    if (f->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const std::string at = path + "." + f->name();
+    if (f->is_repeated()) {
+      for (int i = 0; i < refl->FieldSize(m, f); ++i) {
+        RETURN_IF_ERROR(CollectProofs(refl->GetRepeatedMessage(m, f, i),
+                                      at + "[" + std::to_string(i) + "]", out));
+      }
+    } else {
+      RETURN_IF_ERROR(CollectProofs(refl->GetMessage(m, f), at, out));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Answer> AnswerFromProofs(const google::protobuf::Message& response) {
+  Answer a;
+  RETURN_IF_ERROR(CollectProofs(response, "answer", &a));
+  if (a.inclusions.empty()) {
+    return absl::NotFoundError(
+        "answer: holds no proof (ask with proofs; entries newer than the latest quorum "
+        "checkpoint have none yet)");
+  }
+  return a;
+}
+
 json CheckpointJson(const CheckpointAnswer& c) {
   json j{{"note", c.note}};
   if (c.origin) j["origin"] = *c.origin;

@@ -33,6 +33,8 @@
 
 #include "absl/status/statusor.h"
 #include "coalition/v1/genesis.pb.h"
+#include "coalition/v1/ledger.pb.h"
+#include "coalition/v1/services.pb.h"
 #include "crypto/bytes.h"
 #include "crypto/checkpoint_note.h"
 
@@ -84,6 +86,17 @@ struct Answer {
 
 // INVALID_ARGUMENT naming the field ("answer: inclusions[2].proof[1]: not 32 hex bytes").
 absl::StatusOr<Answer> ParseAnswerJson(const nlohmann::json& json);
+
+// From the node's protos: a quorum checkpoint; one inclusion proof with its leaf bytes.
+absl::StatusOr<CheckpointAnswer> CheckpointFromProto(const coalition::v1::Checkpoint& checkpoint);
+absl::StatusOr<InclusionAnswer> InclusionFromProto(const coalition::v1::Proof& proof);
+
+// Every coalition.v1.Proof anywhere inside `response` (a compliance answer asked for with
+// with_proof) as one answer: the quorum checkpoint they hang on and one inclusion per proof, so
+// VerifyAnswer checks the whole response. INVALID_ARGUMENT, naming the field path, when a proof
+// is malformed, lacks its checkpoint or hangs on another checkpoint than the first; NOT_FOUND when
+// the response holds no proof at all.
+absl::StatusOr<Answer> AnswerFromProofs(const google::protobuf::Message& response);
 
 // JSON of each part, in the shapes above (what coalctl prints).
 nlohmann::json CheckpointJson(const CheckpointAnswer& checkpoint);
