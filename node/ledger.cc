@@ -33,8 +33,7 @@ std::string DigestIndexKey(const std::string& digest) {
   return k;
 }
 
-coalition::v1::Outcome AcceptAllExecutor::Apply(const ExecContext&,
-                                                const coalition::v1::Envelope&,
+coalition::v1::Outcome AcceptAllExecutor::Apply(const ExecContext&, const coalition::v1::Envelope&,
                                                 const std::string&) {
   coalition::v1::Outcome o;
   o.set_accepted(true);
@@ -267,11 +266,17 @@ absl::Status Ledger::StoreQuorumCheckpoint(const coalition::v1::Checkpoint& chec
     absl::MutexLock lock(&mu_);
     if (checkpoint_ && checkpoint_->size() >= checkpoint.size()) return absl::OkStatus();
   }
+  coalition::v1::Checkpoint cp = checkpoint;
+  // The height is not in the signed note: it is the block that brought the log to this size,
+  // known once this node has applied it (0 otherwise).
+  if (cp.height() == 0 && cp.size() > 0) {
+    if (auto last = GetEntry(cp.size() - 1); last.ok()) cp.set_height(last->height());
+  }
   std::string bytes;
-  checkpoint.SerializeToString(&bytes);
+  cp.SerializeToString(&bytes);
   RETURN_IF_ERROR(kv_->Put(Column::kMeta, kCheckpointKey, bytes));
   absl::MutexLock lock(&mu_);
-  if (!checkpoint_ || checkpoint_->size() < checkpoint.size()) checkpoint_ = checkpoint;
+  if (!checkpoint_ || checkpoint_->size() < cp.size()) checkpoint_ = std::move(cp);
   return absl::OkStatus();
 }
 

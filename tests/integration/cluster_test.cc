@@ -61,8 +61,20 @@ TEST_F(ClusterTest, EntriesSubmittedToAnyNodeCommitEverywhereWithIdenticalRoots)
     EXPECT_TRUE(resp.outcome().accepted()) << resp.outcome().reason();
   }
   ASSERT_TRUE(Converged(8)) << NodeLog(0);
-  // Quorum checkpoints follow.
+  // Quorum checkpoints follow, with the height of the block that brought the log to their size.
   ASSERT_TRUE(WaitFor([&] { return Status(0)->checkpoint_size() >= 8; }, 20s));
+  auto proofs = coalition::v1::ProofService::NewStub(tools::Connect(nodes_[0].client_addr));
+  coalition::v1::Checkpoint cp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(proofs->LatestCheckpoint(&ctx, {}, &cp).ok());
+  ASSERT_GE(cp.size(), 8u);
+  coalition::v1::GetEntryRequest last;
+  last.set_log_index(cp.size() - 1);
+  coalition::v1::GetEntryResponse entry;
+  grpc::ClientContext ectx;
+  ASSERT_TRUE(stubs_[0]->GetEntry(&ectx, last, &entry).ok());
+  EXPECT_GT(cp.height(), 0u);
+  EXPECT_EQ(cp.height(), entry.record().height());
 }
 
 TEST_F(ClusterTest, BadEntriesGetSpecificCodesAndAreNotStored) {
