@@ -70,7 +70,8 @@ absl::StatusOr<NodeConfig> ParseNodeConfig(const std::string& text, const std::s
                           {"peer_queue_max", &c.limits.peer_queue_max},
                           {"block_entries_max", &c.limits.block_entries_max},
                           {"verify_threads", &c.limits.verify_threads},
-                          {"follow_streams_max", &c.limits.follow_streams_max}}) {
+                          {"follow_streams_max", &c.limits.follow_streams_max},
+                          {"disk_free_min_bytes", &c.limits.disk_free_min_bytes}}) {
     if (auto st = lim(key, out); !st.ok()) return st;
   }
   if (auto node = tbl.at_path("peer_dial")) {
@@ -120,7 +121,9 @@ std::string NodeConfigToToml(const NodeConfig& c) {
       << "\nmempool_bytes_max = " << c.limits.mempool_bytes_max
       << "\npeer_queue_max = " << c.limits.peer_queue_max
       << "\nblock_entries_max = " << c.limits.block_entries_max
-      << "\nverify_threads = " << c.limits.verify_threads << "\n";
+      << "\nverify_threads = " << c.limits.verify_threads
+      << "\nfollow_streams_max = " << c.limits.follow_streams_max
+      << "\ndisk_free_min_bytes = " << c.limits.disk_free_min_bytes << "\n";
   if (!c.peer_dial.empty()) {
     out << "\n[peer_dial]\n";
     for (const auto& [id, addr] : c.peer_dial) out << q(id) << " = " << q(addr) << "\n";

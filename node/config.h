@@ -10,7 +10,7 @@
 //   log_level = "info"
 //   [tls]  ca_cert = "tls/ca.crt"  cert = "tls/node-0.crt"  key = "tls/node-0.key"
 //   [limits] entry_bytes_max, mempool_entries_max, mempool_bytes_max, peer_queue_max,
-//            block_entries_max, verify_threads
+//            block_entries_max, verify_threads, follow_streams_max, disk_free_min_bytes
 //   [peer_dial]  "node-1" = "10.0.0.7:7101"   # optional: dial this validator here instead of
 //                                             # its genesis peer_addr (NAT, proxies, tests)
 #pragma once
@@ -31,6 +31,7 @@ struct Limits {
   uint64_t block_entries_max = 4000;
   uint64_t verify_threads = 2;
   uint64_t follow_streams_max = 64;
+  uint64_t disk_free_min_bytes = 64ull << 20;  // below: client writes RESOURCE_EXHAUSTED
 };
 
 struct NodeConfig {

@@ -10,6 +10,7 @@
 #include "crypto/status_macros.h"
 #include "node/byzantine.h"
 #include "node/compliance_service.h"
+#include "node/disk_guard.h"
 #include "node/domain/entry_checks.h"
 #include "node/executor.h"
 #include "node/explorer_api.h"
@@ -37,6 +38,7 @@ struct Node::Impl {
   std::unique_ptr<EntryExecutor> executor;
   std::unique_ptr<Ledger> ledger;
   std::unique_ptr<Mempool> mempool;
+  std::unique_ptr<DiskGuard> disk_guard;
   Metrics metrics;
   std::unique_ptr<Replica> replica;
   std::unique_ptr<LedgerServiceImpl> ledger_service;
@@ -134,6 +136,8 @@ absl::Status Node::Start() {
     peer_channel_creds = grpc::InsecureChannelCredentials();
   }
 
+  n.disk_guard = std::make_unique<DiskGuard>(n.config.data_dir, n.config.limits.disk_free_min_bytes,
+                                             &n.metrics);
   ReplicaDeps rd;
   rd.genesis = n.genesis;
   rd.chain_id = n.chain_id;
@@ -146,6 +150,7 @@ absl::Status Node::Start() {
   rd.limits = n.config.limits;
   rd.peer_creds = peer_channel_creds;
   rd.admit = admit;
+  rd.storage_writable = [&n] { return n.disk_guard->CheckStorage(); };
   rd.peer_dial = n.config.peer_dial;
   if (!n.config.byzantine_mode.empty()) {  // Byzantine hook (issue 8); devnet checked in Create
     ASSIGN_OR_RETURN(rd.byzantine_mode, ParseByzantineMode(n.config.byzantine_mode));
@@ -179,6 +184,7 @@ absl::Status Node::Start() {
   sd.limits = n.config.limits;
   sd.admit = admit;
   sd.forward = [&n](const coalition::v1::Envelope& env) { n.replica->ForwardEntry(env); };
+  sd.writable = [&n] { return n.disk_guard->CheckWritable(); };
   sd.fill_status = [&n](coalition::v1::StatusResponse* r) { n.replica->FillStatus(r); };
   n.ledger_service = std::make_unique<LedgerServiceImpl>(sd);
   n.proof_service = std::make_unique<ProofServiceImpl>(n.ledger.get());

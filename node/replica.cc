@@ -16,6 +16,7 @@ using storage::Column;
 
 constexpr char kSafetyKey[] = "consensus/safety";
 constexpr int64_t kCatchUpIntervalMs = 500;
+constexpr int64_t kPersistRetryMs = 500;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -246,11 +247,18 @@ void Replica::Broadcast(const coalition::v1::ConsensusMessage& msg) {
 void Replica::Handle(consensus::Actions actions) {
   // Safety first: nothing that depends on the new safety state leaves before it is durable.
   if (actions.persist_safety || !actions.persist_blocks.empty()) {
-    auto st = PersistConsensus(actions.persist_safety ? &*actions.persist_safety : nullptr,
-                               actions.persist_blocks);
+    auto st = StorageWritable();
+    if (st.ok())
+      st = PersistConsensus(actions.persist_safety ? &*actions.persist_safety : nullptr,
+                            actions.persist_blocks);
     if (!st.ok()) {
-      spdlog::error("cannot persist safety state or blocks, withholding messages: {}",
-                    st.ToString());
+      if (!storage_paused_) {
+        spdlog::error("cannot persist safety state or blocks, withholding messages: {}",
+                      st.ToString());
+      }
+      // Keep a timer running even though this step's actions are dropped: the round times out
+      // again and persisting is retried (it succeeds once, e.g., disk space returns).
+      if (timer_deadline_ms_ == 0) timer_deadline_ms_ = NowMs() + kPersistRetryMs;
       return;
     }
   }
@@ -280,8 +288,21 @@ void Replica::Handle(consensus::Actions actions) {
   round_.store(core_->round());
 }
 
+absl::Status Replica::StorageWritable() {
+  absl::Status st = deps_.storage_writable ? deps_.storage_writable() : absl::OkStatus();
+  if (!st.ok() && !storage_paused_) {
+    spdlog::error("pausing storage writes (votes withheld, nothing applied): {}", st.ToString());
+  } else if (st.ok() && storage_paused_) {
+    spdlog::info("disk space is back: storage writes resume");
+  }
+  storage_paused_ = !st.ok();
+  return st;
+}
+
 void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
   const auto start = std::chrono::steady_clock::now();
+  // A paused disk applies nothing; the ledger lags and catches up from peers later.
+  if (!StorageWritable().ok()) return;
   auto digests = deps_.ledger->Apply(block);
   if (!digests.ok()) {
     // Storage failure (e.g. disk full): stop taking part until an operator fixes it; the block
@@ -352,7 +373,9 @@ void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
     rejections_->Record(msg.sender(), "bad_cosignature");  // Byzantine hook (issue 8)
     return;
   }
-  if (q->has_value()) (void)deps_.ledger->StoreQuorumCheckpoint(**q);
+  // Called from transport threads: ask the disk guard directly (not the loop's paused flag).
+  const bool writable = !deps_.storage_writable || deps_.storage_writable().ok();
+  if (q->has_value() && writable) (void)deps_.ledger->StoreQuorumCheckpoint(**q);
 }
 
 void Replica::MaybeAnswerPayload(int64_t now_ms) {

@@ -54,6 +54,8 @@ struct ReplicaDeps {
   std::optional<ByzantineMode> byzantine_mode;
   // Validator id -> address to dial instead of the genesis peer_addr (config [peer_dial]).
   std::map<std::string, std::string> peer_dial;
+  // OK while the data disk has room for consensus writes (DiskGuard::CheckStorage); may be empty.
+  std::function<absl::Status()> storage_writable;
 };
 
 class Replica {
@@ -108,6 +110,9 @@ class Replica {
   std::unique_ptr<PeerRejections> rejections_;
   // Byzantine hook (issue 8): null unless deps_.byzantine_mode; loop thread only.
   std::unique_ptr<ByzantineSender> byzantine_;
+  // Set while storage writes are paused (disk nearly full); loop thread only. Logs transitions.
+  bool storage_paused_ = false;
+  absl::Status StorageWritable();
 
   std::mutex mu_;
   std::condition_variable cv_;

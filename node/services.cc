@@ -33,9 +33,9 @@ grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
   const auto start = std::chrono::steady_clock::now();
   auto& metrics = *deps_.metrics;
   auto reject = [&](const absl::Status& st) {
-    metrics.Labelled("coal_admission_rejected_total", "code",
-                     absl::StatusCodeToString(st.code()),
-                     "Entries refused at admission, by gRPC code")
+    metrics
+        .Labelled("coal_admission_rejected_total", "code", absl::StatusCodeToString(st.code()),
+                  "Entries refused at admission, by gRPC code")
         .fetch_add(1);
     return ToGrpc(st);
   };
@@ -43,9 +43,9 @@ grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
   const auto& env = req->envelope();
   const size_t bytes = env.ByteSizeLong();
   if (bytes > deps_.limits.entry_bytes_max) {
-    return reject(absl::InvalidArgumentError(
-        "envelope: " + std::to_string(bytes) + " bytes exceeds entry_bytes_max " +
-        std::to_string(deps_.limits.entry_bytes_max)));
+    return reject(absl::InvalidArgumentError("envelope: " + std::to_string(bytes) +
+                                             " bytes exceeds entry_bytes_max " +
+                                             std::to_string(deps_.limits.entry_bytes_max)));
   }
   const std::string digest = crypto::EnvelopeDigest(env);
   resp->set_digest(digest);
@@ -60,6 +60,9 @@ grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
       *resp->mutable_outcome() = rec->outcome();
       return grpc::Status::OK;
     }
+  }
+  if (deps_.writable) {
+    if (auto st = deps_.writable(); !st.ok()) return reject(st);
   }
   if (auto st = deps_.admit(env); !st.ok()) return reject(st);
   auto added = deps_.mempool->Add(digest, env, bytes);

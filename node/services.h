@@ -3,11 +3,11 @@
 // the edge, and nowhere else. Thread-safe: handlers run on gRPC's thread pool.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <functional>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "coalition/v1/services.grpc.pb.h"
 #include "node/config.h"
@@ -30,6 +30,8 @@ struct ServiceDeps {
   std::function<absl::Status(const coalition::v1::Envelope&)> admit;
   // Hands an admitted entry to the replica (forwarding to peers).
   std::function<void(const coalition::v1::Envelope&)> forward;
+  // OK while this node can store writes (DiskGuard); its error otherwise. May be empty.
+  std::function<absl::Status()> writable;
   // Fills round, peers and other replica-owned status fields.
   std::function<void(coalition::v1::StatusResponse*)> fill_status;
 };
