@@ -53,9 +53,7 @@ TEST_F(CrashLoopTest, RandomKillsUnderLoadLoseNothing) {
   }
   load.Stop();
   const auto acked = load.acked();
-
-  uint64_t needed = 0;
-  for (const auto& a : acked) needed = std::max(needed, a.index + 1);
+  const uint64_t needed = CoveringSize(acked);
   std::printf("crash loop: %d cycles, %zu entries acknowledged of %llu submissions\n", cycles,
               acked.size(), static_cast<unsigned long long>(load.attempts()));
   ASSERT_GT(acked.size(), static_cast<size_t>(cycles)) << "the load made too little progress";

@@ -215,6 +215,13 @@ class DevnetTest : public ::testing::Test {
     std::vector<std::thread> threads_;
   };
 
+  // The tree size that holds every acknowledged entry.
+  static uint64_t CoveringSize(const std::vector<Acked>& acked) {
+    uint64_t size = 0;
+    for (const auto& a : acked) size = std::max(size, a.index + 1);
+    return size;
+  }
+
   // The independent check: how many (node, acknowledged entry) pairs are missing or hold another
   // envelope at the acknowledged index. Must be 0.
   size_t MissingAcknowledged(const std::vector<Acked>& acked) {
