@@ -7,6 +7,8 @@
 // Thread-safe: Send* may be called from any thread; on_message runs on gRPC handler threads.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -16,8 +18,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "coalition/v1/services.grpc.pb.h"
@@ -51,6 +51,11 @@ class PeerSender {
   void Enqueue(coalition::v1::PeerEnvelope msg);
   bool connected() const { return connected_.load(); }
   uint64_t dropped() const { return dropped_.load(); }
+  // Messages waiting to be sent (at most queue_max).
+  size_t queued() {
+    std::lock_guard lock(mu_);
+    return queue_.size();
+  }
   const PeerInfo& info() const { return peer_; }
   // A stub for unary calls (Sync) over the same TLS channel.
   coalition::v1::PeerService::Stub* stub() { return stub_.get(); }
@@ -76,12 +81,13 @@ class PeerSender {
 class PeerServiceImpl final : public coalition::v1::PeerService::Service {
  public:
   using MessageHandler = std::function<void(const coalition::v1::PeerEnvelope&)>;
-  using SyncHandler = std::function<grpc::Status(const coalition::v1::SyncRequest&,
-                                                 coalition::v1::SyncResponse*)>;
+  using SyncHandler =
+      std::function<grpc::Status(const coalition::v1::SyncRequest&, coalition::v1::SyncResponse*)>;
   PeerServiceImpl(std::vector<std::string> validator_ids, bool require_tls, MessageHandler on_msg,
                   SyncHandler on_sync);
 
-  grpc::Status Send(grpc::ServerContext* ctx, grpc::ServerReader<coalition::v1::PeerEnvelope>* reader,
+  grpc::Status Send(grpc::ServerContext* ctx,
+                    grpc::ServerReader<coalition::v1::PeerEnvelope>* reader,
                     coalition::v1::PeerAck* ack) override;
   grpc::Status Sync(grpc::ServerContext* ctx, const coalition::v1::SyncRequest* req,
                     coalition::v1::SyncResponse* resp) override;

@@ -495,6 +495,14 @@ void Replica::Loop() {
           ->Labelled("coal_peer_connected", "peer", p->info().id,
                      "1 when the channel to a peer validator is connected")
           .store(p->connected() ? 1 : 0);
+      deps_.metrics
+          ->Labelled("coal_peer_queue_messages", "peer", p->info().id,
+                     "Messages queued for a peer validator (bounded by limits.peer_queue_max)")
+          .store(p->queued());
+      deps_.metrics
+          ->Labelled("coal_peer_send_dropped_total", "peer", p->info().id,
+                     "Messages to a peer dropped (oldest first) because its queue was full")
+          .store(p->dropped());
     }
     deps_.metrics->Gauge("coal_round", "Current consensus round")
         .store(static_cast<int64_t>(core_->round()));

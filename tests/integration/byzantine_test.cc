@@ -5,8 +5,6 @@
 // coal_peer_rejected_total{peer="node-3",reason=...} and logs each (peer, reason) exactly once.
 #include "node/byzantine.h"
 
-#include <httplib.h>
-
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -36,27 +34,6 @@ struct Expect {
 
 class ByzantineTest : public DevnetTest {
  protected:
-  std::string Metrics(int node) {
-    httplib::Client cli("http://" + nodes_[node].http_addr);
-    cli.set_connection_timeout(2);
-    cli.set_read_timeout(2);
-    auto res = cli.Get("/metrics");
-    return res && res->status == 200 ? res->body : std::string();
-  }
-
-  // The value of one series in a Prometheus text page (0 when absent).
-  static uint64_t Value(const std::string& page, const std::string& series) {
-    std::istringstream in(page);
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
-          line[series.size()] == ' ') {
-        return std::stoull(line.substr(series.size() + 1));
-      }
-    }
-    return 0;
-  }
-
   std::string Rejected(const std::string& reason) const {
     return "coal_peer_rejected_total{peer=\"" + nodes_[kByzantine].id + "\",reason=\"" + reason +
            "\"}";
@@ -119,8 +96,8 @@ class ByzantineTest : public DevnetTest {
     // Node 3 really misbehaved.
     ASSERT_TRUE(WaitFor(
         [&] {
-          return Value(Metrics(kByzantine),
-                       "coal_byzantine_messages_total{action=\"" + e.action + "\"}") > 0;
+          return MetricValue(MetricsPage(kByzantine),
+                             "coal_byzantine_messages_total{action=\"" + e.action + "\"}") > 0;
         },
         10s))
         << "node 3 never did " << e.action << "\n"
@@ -130,7 +107,7 @@ class ByzantineTest : public DevnetTest {
     const std::string peer = nodes_[kByzantine].id;
     for (int i : kHonest) {
       for (const auto& reason : e.reasons) {
-        EXPECT_TRUE(WaitFor([&] { return Value(Metrics(i), Rejected(reason)) > 0; }, 15s))
+        EXPECT_TRUE(WaitFor([&] { return MetricValue(MetricsPage(i), Rejected(reason)) > 0; }, 15s))
             << "node " << i << " counted no " << reason << " from " << peer;
         EXPECT_TRUE(WaitFor(
             [&] {
@@ -177,20 +154,20 @@ class ByzantineTest : public DevnetTest {
     // node 3 beyond what its mode sends.
     const std::set<std::string> expected(e.reasons.begin(), e.reasons.end());
     std::cout << "[" << e.mode << "] node 3: " << e.action << "="
-              << Value(Metrics(kByzantine),
-                       "coal_byzantine_messages_total{action=\"" + e.action + "\"}")
+              << MetricValue(MetricsPage(kByzantine),
+                             "coal_byzantine_messages_total{action=\"" + e.action + "\"}")
               << "\n";
     for (int i : kHonest) {
-      const std::string page = Metrics(i);
+      const std::string page = MetricsPage(i);
       const std::string log = FullLog(i);
       std::cout << "[" << e.mode << "] node " << i << " rejected from " << peer << ":";
       for (const auto& reason : kHostileReasons) {
-        const uint64_t n = Value(page, Rejected(reason));
+        const uint64_t n = MetricValue(page, Rejected(reason));
         if (n > 0) std::cout << " " << reason << "=" << n;
         EXPECT_EQ(Occurrences(log, node::PeerRejections::LogLine(peer, reason)), n > 0 ? 1u : 0u)
             << "node " << i << " reason " << reason << " counted " << n;
       }
-      std::cout << " stale_round=" << Value(page, Rejected("stale_round")) << "\n";
+      std::cout << " stale_round=" << MetricValue(page, Rejected("stale_round")) << "\n";
       for (const auto& reason : e.reasons) {
         EXPECT_EQ(Occurrences(log, node::PeerRejections::LogLine(peer, reason)), 1u)
             << "node " << i << " reason " << reason;
@@ -198,7 +175,8 @@ class ByzantineTest : public DevnetTest {
       if (e.mode == "withhold" || e.mode == "replay") {
         // Silence and stale copies are not forgeries: no hostile reason may be charged.
         for (const auto& reason : kHostileReasons) {
-          EXPECT_EQ(Value(page, Rejected(reason)), 0u) << "node " << i << " reason " << reason;
+          EXPECT_EQ(MetricValue(page, Rejected(reason)), 0u)
+              << "node " << i << " reason " << reason;
         }
       }
     }

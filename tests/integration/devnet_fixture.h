@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <chrono>
@@ -214,6 +215,28 @@ class DevnetTest : public ::testing::Test {
     std::vector<Acked> acked_;
     std::vector<std::thread> threads_;
   };
+
+  // The node's /metrics page (empty when it does not answer).
+  std::string MetricsPage(int node) {
+    httplib::Client cli("http://" + nodes_[node].http_addr);
+    cli.set_connection_timeout(2);
+    cli.set_read_timeout(2);
+    auto res = cli.Get("/metrics");
+    return res && res->status == 200 ? res->body : std::string();
+  }
+
+  // The value of one series (name with its labels) in a Prometheus text page; 0 when absent.
+  static uint64_t MetricValue(const std::string& page, const std::string& series) {
+    std::istringstream in(page);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+          line[series.size()] == ' ') {
+        return std::stoull(line.substr(series.size() + 1));
+      }
+    }
+    return 0;
+  }
 
   // The tree size that holds every acknowledged entry.
   static uint64_t CoveringSize(const std::vector<Acked>& acked) {
