@@ -112,6 +112,7 @@ class PartitionTest : public DevnetTest {
 // once healed, catches up to the same tree.
 TEST_F(PartitionTest, IsolatedLeaderIsReplacedAndCatchesUp) {
   ASSERT_EQ(SubmitCommitted(0, 2, "warm"), 2);
+  ASSERT_TRUE(WaitConverged(Size(0), 15s)) << Trees();  // so nothing in flight can land later
   auto st = Status(0);
   ASSERT_TRUE(st.ok());
   const int leader = static_cast<int>(st->round() % kNodes);
