@@ -12,6 +12,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -57,17 +60,44 @@ absl::Status WriteText(const fs::path& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-int FreePort() {
+// True when nothing holds `port` on 127.0.0.1 right now (0 = let the kernel pick; *port is set).
+bool Bindable(int* port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  addr.sin_port = htons(static_cast<uint16_t>(*port));
   socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
   ::close(fd);
-  return ntohs(addr.sin_port);
+  if (ok) *port = ntohs(addr.sin_port);
+  return ok;
+}
+
+// A free port below the kernel's ephemeral range (ip_local_port_range), never given out before
+// by this process. Ports inside that range are also the source ports of outgoing connections: one
+// picked there can be taken by a connection (even a client connecting to itself) before the node
+// binds it, and the node then never answers on it.
+int FreePort() {
+  static std::mutex mu;
+  static std::mt19937 rng(std::random_device{}());
+  static std::set<int> given;
+  std::lock_guard lock(mu);
+  int ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  constexpr int kLowest = 10000;
+  for (int tries = 0; ephemeral_low - 1 > kLowest && tries < 1000; ++tries) {
+    int port = kLowest + static_cast<int>(rng() % static_cast<unsigned>(ephemeral_low - kLowest));
+    if (given.count(port) == 0 && Bindable(&port)) {
+      given.insert(port);
+      return port;
+    }
+  }
+  int port = 0;  // an unusual port range: let the kernel pick
+  (void)Bindable(&port);
+  return port;
 }
 
 absl::Status MakeTls(const fs::path& tls, int nodes) {
