@@ -582,7 +582,13 @@ Actions Core::AdvanceTo(const CommittedBlock& block, int64_t now_ms) {
 uint64_t Core::round() const { return s_->round; }
 uint64_t Core::committed_height() const { return s_->tree.root().height(); }
 uint64_t Core::HighestKnownCommitHeight() const { return s_->highest_known_commit_height; }
-bool Core::HasUncommittedPayload() const { return s_->tree.AnyPayloadAboveRoot(); }
+bool Core::PayloadAwaitsCommit() const {
+  if (s_->tree.AnyPayloadAboveRoot()) return true;
+  for (const Block* b : s_->tree.Ancestors(s_->high_qc.block_id(), 2)) {
+    if (!b->payload().empty()) return true;
+  }
+  return false;
+}
 
 std::vector<std::string> Core::PayloadsOnProposalBranch() const {
   std::vector<std::string> out;

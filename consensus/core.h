@@ -150,9 +150,10 @@ class Core {
   uint64_t committed_height() const;
   // The highest committed height that any verified certificate has shown us.
   uint64_t HighestKnownCommitHeight() const;
-  // True when an uncommitted block in the tree carries a non-empty payload (a leader should
-  // propose even an empty block so that it commits).
-  bool HasUncommittedPayload() const;
+  // True when a leader should propose now, even an empty block: an uncommitted block in the tree
+  // carries a non-empty payload (it needs more rounds to commit), or the high QC's block or its
+  // parent does (its commit is known here but reaches the others only with the next proposal).
+  bool PayloadAwaitsCommit() const;
   // Payloads of the uncommitted blocks a proposal made now would extend (high QC block back to the
   // committed root, root excluded), so a leader leaves out entries already on its branch.
   std::vector<std::string> PayloadsOnProposalBranch() const;

@@ -12,8 +12,8 @@ constexpr char kBootstrappedKey[] = "domain/bootstrapped";
 class DomainExecutor final : public EntryExecutor {
  public:
   DomainExecutor(const coalition::v1::Genesis& genesis, storage::KvStore* kv,
-                 const std::string& chain_id)
-      : machine_(genesis, kv, chain_id) {}
+                 const std::string& chain_id, const crypto::Verifier* verifier)
+      : machine_(genesis, kv, chain_id, verifier) {}
   void BeginBlock() override { machine_.BeginBlock(); }
   coalition::v1::Outcome Apply(const ExecContext& ctx, const coalition::v1::Envelope& env,
                                const std::string& digest) override {
@@ -31,7 +31,8 @@ class DomainExecutor final : public EntryExecutor {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EntryExecutor>> MakeExecutor(
-    const coalition::v1::Genesis& genesis, const std::string& chain_id, storage::KvStore* kv) {
+    const coalition::v1::Genesis& genesis, const std::string& chain_id, storage::KvStore* kv,
+    const crypto::Verifier* verifier) {
   // A new data dir gets the real rule sets (data/rules.json) as adopted at genesis, once.
   auto marker = kv->Get(storage::Column::kMeta, kBootstrappedKey);
   if (absl::IsNotFound(marker.status())) {
@@ -42,7 +43,7 @@ absl::StatusOr<std::unique_ptr<EntryExecutor>> MakeExecutor(
   } else if (!marker.ok()) {
     return marker.status();
   }
-  return std::make_unique<DomainExecutor>(genesis, kv, chain_id);
+  return std::make_unique<DomainExecutor>(genesis, kv, chain_id, verifier);
 }
 
 }  // namespace coal::node

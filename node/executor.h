@@ -9,12 +9,14 @@
 
 #include "absl/status/statusor.h"
 #include "coalition/v1/genesis.pb.h"
+#include "crypto/ed25519.h"
 #include "node/ledger.h"
 #include "storage/kv_store.h"
 
 namespace coal::node {
 
 absl::StatusOr<std::unique_ptr<EntryExecutor>> MakeExecutor(
-    const coalition::v1::Genesis& genesis, const std::string& chain_id, storage::KvStore* kv);
+    const coalition::v1::Genesis& genesis, const std::string& chain_id, storage::KvStore* kv,
+    const crypto::Verifier* verifier = nullptr);
 
 }  // namespace coal::node

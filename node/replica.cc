@@ -333,14 +333,17 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
       .fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::steady_clock::now() - start)
                                            .count()));
-  // Prune the consensus tree below the commit.
+  // Prune the consensus tree below the commit. The scan starts where the last one ended: from ""
+  // it would walk every tombstone left by earlier prunes (a cost growing with the chain).
   storage::WriteBatch prune;
-  (void)deps_.kv->Scan(Column::kConsensus, "", BigEndian64(block.block().height() + 1),
+  const uint64_t prune_to = block.block().height() + 1;
+  (void)deps_.kv->Scan(Column::kConsensus, BigEndian64(pruned_below_height_), BigEndian64(prune_to),
                        [&](std::string_view key, std::string_view) {
                          prune.Delete(Column::kConsensus, key);
                          return true;
                        });
   if (!prune.empty()) (void)deps_.kv->Write(prune, {.sync = false});
+  pruned_below_height_ = prune_to;
   CosignCurrent();
 }
 
@@ -381,7 +384,7 @@ void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
 void Replica::MaybeAnswerPayload(int64_t now_ms) {
   if (!payload_round_) return;
   const bool have_entries = deps_.mempool->size() > 0;
-  const bool pending_commit = core_->HasUncommittedPayload();
+  const bool pending_commit = core_->PayloadAwaitsCommit();
   if (!have_entries && !pending_commit && now_ms < payload_requested_ms_ + kIdleBlockMs) return;
   // Entries already in an uncommitted block on our branch would commit twice (the copy as a
   // rejected duplicate): leave them out, whatever their lease says (a late forward has none).

@@ -126,6 +126,7 @@ class Replica {
   int64_t payload_requested_ms_ = 0;
   int64_t timer_deadline_ms_ = 0;
   int64_t last_catchup_ms_ = 0;
+  uint64_t pruned_below_height_ = 0;  // consensus blocks below this height are deleted
 
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};

@@ -17,8 +17,11 @@ absl::Status Invalid(std::string_view reason, std::string detail) {
 
 }  // namespace
 
-EntryChecker::EntryChecker(const coalition::v1::Genesis& genesis, std::string chain_id)
-    : genesis_(genesis), chain_id_(std::move(chain_id)) {
+EntryChecker::EntryChecker(const coalition::v1::Genesis& genesis, std::string chain_id,
+                           const crypto::Verifier* verifier)
+    : genesis_(genesis),
+      chain_id_(std::move(chain_id)),
+      verifier_(verifier != nullptr ? *verifier : crypto::DefaultVerifier()) {
   for (const auto& m : genesis_.members()) members_.emplace(m.id(), &m);
 }
 
@@ -72,7 +75,7 @@ absl::StatusOr<CheckedEntry> EntryChecker::Check(const coalition::v1::Envelope& 
     return Reject(absl::StatusCode::kUnauthenticated, reason::kUnknownMember,
                   "header.author: '" + h.author().substr(0, 128) + "' is not a genesis member");
   }
-  absl::Status sig = crypto::VerifyEnvelopeSignature(env, out.author->public_key());
+  absl::Status sig = crypto::VerifyEnvelopeSignature(env, out.author->public_key(), verifier_);
   if (!sig.ok()) {
     return Reject(
         absl::StatusCode::kUnauthenticated, reason::kBadSignature,

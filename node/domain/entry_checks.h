@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "coalition/v1/envelope.pb.h"
 #include "coalition/v1/genesis.pb.h"
+#include "crypto/ed25519.h"
 #include "node/domain/payload_types.h"
 
 namespace coal::domain {
@@ -48,8 +49,12 @@ struct CheckedEntry {
 
 class EntryChecker {
  public:
-  // `chain_id` is the ledger's chain id (node/genesis.h ChainId(genesis)).
-  EntryChecker(const coalition::v1::Genesis& genesis, std::string chain_id);
+  // `chain_id` is the ledger's chain id (node/genesis.h ChainId(genesis)). `verifier` checks
+  // envelope signatures (the node passes its crypto::CachingVerifier, shared with the executor,
+  // so an entry is verified once per node); null means crypto::DefaultVerifier(). Must outlive
+  // the checker.
+  EntryChecker(const coalition::v1::Genesis& genesis, std::string chain_id,
+               const crypto::Verifier* verifier = nullptr);
   EntryChecker(const EntryChecker&) = delete;
   EntryChecker& operator=(const EntryChecker&) = delete;
 
@@ -63,6 +68,7 @@ class EntryChecker {
  private:
   coalition::v1::Genesis genesis_;
   std::string chain_id_;
+  const crypto::Verifier& verifier_;
   std::map<std::string, const coalition::v1::Member*, std::less<>> members_;
 };
 

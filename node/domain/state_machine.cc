@@ -26,8 +26,8 @@ bool IsStorageError(const absl::Status& st) { return ReasonOf(st) == "internal";
 }  // namespace
 
 StateMachine::StateMachine(const coalition::v1::Genesis& genesis, storage::KvStore* kv,
-                           std::string chain_id)
-    : checker_(genesis, std::move(chain_id)), kv_(kv), overlay_(kv) {}
+                           std::string chain_id, const crypto::Verifier* verifier)
+    : checker_(genesis, std::move(chain_id), verifier), kv_(kv), overlay_(kv) {}
 
 void StateMachine::BeginBlock() {
   overlay_.Clear();

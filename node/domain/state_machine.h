@@ -45,8 +45,9 @@ class StateMachine {
     int64_t block_time_ms = 0;
   };
 
-  // `chain_id` as node/genesis.h ChainId(genesis) computes it.
-  StateMachine(const coalition::v1::Genesis& genesis, storage::KvStore* kv, std::string chain_id);
+  // `chain_id` as node/genesis.h ChainId(genesis) computes it; `verifier` as EntryChecker's.
+  StateMachine(const coalition::v1::Genesis& genesis, storage::KvStore* kv, std::string chain_id,
+               const crypto::Verifier* verifier = nullptr);
   StateMachine(const StateMachine&) = delete;
   StateMachine& operator=(const StateMachine&) = delete;
 

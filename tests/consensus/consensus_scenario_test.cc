@@ -72,6 +72,43 @@ TEST(Scenario, PayloadsOnProposalBranchAreTheUncommittedAncestors) {
   EXPECT_TRUE(idle.core(0)->PayloadsOnProposalBranch().empty());  // nothing above genesis
 }
 
+// An idle leader waits before proposing an empty block, except while a payload still needs
+// rounds to commit: PayloadAwaitsCommit. Only B1 carries a payload. After round 2, leader(3) =
+// node 3 alone holds QC(B2), so it alone knows B1 is committed: it must propose now, or the
+// others (and the client waiting on one of them) learn of the commit one idle period later.
+// After round 3 every node knows; leader(4) = node 0 holds QC(B3) over two empty blocks: idle.
+// (The old check, a payload above the committed root, said idle for node 3 after round 2.)
+TEST(Scenario, PayloadAwaitsCommitUntilTheCommitIsCarried) {
+  Cluster c(4);
+  c.payload_until_round = 1;
+  c.propose_until_round = 1;
+  c.StartAll();
+  c.DeliverAll();
+  // QC(B1) is at leader(2) = node 2; B1 is above everyone's committed root.
+  EXPECT_TRUE(c.core(2)->PayloadAwaitsCommit());
+
+  Cluster two(4);
+  two.payload_until_round = 1;
+  two.propose_until_round = 2;
+  two.StartAll();
+  two.DeliverAll();
+  ASSERT_EQ(Rounds(two.commits(3)), std::vector<uint64_t>{1});
+  for (uint32_t i : {0u, 1u, 2u}) EXPECT_TRUE(two.commits(i).empty()) << "node " << i;
+  EXPECT_TRUE(two.core(3)->PayloadAwaitsCommit());
+
+  Cluster three(4);
+  three.payload_until_round = 1;
+  three.propose_until_round = 3;
+  three.StartAll();
+  three.DeliverAll();
+  // Node 0 formed QC(B3) and so also committed the empty B2.
+  EXPECT_EQ(Rounds(three.commits(0)), (std::vector<uint64_t>{1, 2}));
+  for (uint32_t i : {1u, 2u, 3u}) {
+    EXPECT_EQ(Rounds(three.commits(i)), std::vector<uint64_t>{1}) << "node " << i;
+  }
+  EXPECT_FALSE(three.core(0)->PayloadAwaitsCommit());
+}
+
 // Rules: timeout rule, TC formation, and the voting rule's TC branch. The leader of round 2
 // (node 2) is crashed: QC(1) is never formed (votes for B1 go to it), round 1 and round 2 time
 // out, TC(2) lets leader 3 extend the genesis QC in round 3 (r == tc.round+1 and qc.round >=

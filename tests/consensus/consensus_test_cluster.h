@@ -86,7 +86,8 @@ class Cluster {
     if (node.payload_round && *node.payload_round <= propose_until_round && node.core) {
       const uint64_t r = *node.payload_round;
       node.payload_round.reset();
-      Handle(i, node.core->OnPayload(r, absl::StrCat("payload-r", r), now_ms));
+      const std::string payload = r <= payload_until_round ? absl::StrCat("payload-r", r) : "";
+      Handle(i, node.core->OnPayload(r, payload, now_ms));
     }
   }
 
@@ -109,6 +110,7 @@ class Cluster {
 
   int64_t now_ms = 1000;
   uint64_t propose_until_round = 1000;
+  uint64_t payload_until_round = 1000;  // leaders of later rounds propose empty payloads
   std::function<bool(const Msg&)> drop;
 
  private:

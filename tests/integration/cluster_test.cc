@@ -61,6 +61,13 @@ TEST_F(ClusterTest, EntriesSubmittedToAnyNodeCommitEverywhereWithIdenticalRoots)
     EXPECT_TRUE(resp.outcome().accepted()) << resp.outcome().reason();
   }
   ASSERT_TRUE(Converged(8)) << NodeLog(0);
+  // Each node checks each entry's signature with Ed25519 once: admission (or the forward from a
+  // peer) and execution share the node's signature cache, whichever comes first pays.
+  for (int i = 0; i < 4; ++i) {
+    const std::string page = MetricsPage(i);
+    EXPECT_EQ(MetricValue(page, "coal_signature_verifications_total"), 8u) << "node " << i;
+    EXPECT_GE(MetricValue(page, "coal_signature_cache_hits_total"), 1u) << "node " << i;
+  }
   // Quorum checkpoints follow, with the height of the block that brought the log to their size.
   ASSERT_TRUE(WaitFor([&] { return Status(0)->checkpoint_size() >= 8; }, 20s));
   auto proofs = coalition::v1::ProofService::NewStub(tools::Connect(nodes_[0].client_addr));
