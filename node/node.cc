@@ -160,6 +160,7 @@ absl::Status Node::Start() {
   rd.limits = n.config.limits;
   rd.peer_creds = peer_channel_creds;
   rd.admit = admit;
+  rd.warm_signature = [&n](const coalition::v1::Envelope& env) { (void)n.checker->Check(env); };
   rd.storage_writable = [&n] { return n.disk_guard->CheckStorage(); };
   rd.peer_dial = n.config.peer_dial;
   if (!n.config.byzantine_mode.empty()) {  // Byzantine hook (issue 8); devnet checked in Create

@@ -34,6 +34,8 @@ Replica::Replica(ReplicaDeps deps)
   std::vector<std::string> ids;
   for (const auto& v : deps_.genesis.validators()) ids.push_back(v.id());
   rejections_ = std::make_unique<PeerRejections>(deps_.metrics, std::move(ids), deps_.self);
+  verify_pool_ = std::make_unique<WorkerPool>(
+      std::clamp<uint64_t>(deps_.limits.verify_threads, 1, kVerifyThreadsMax), kVerifyQueueMax);
   if (deps_.byzantine_mode) {
     byzantine_ = std::make_unique<ByzantineSender>(
         *deps_.byzantine_mode,
@@ -140,20 +142,23 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
       msg.sender() == deps_.self) {
     return;
   }
-  // Forwarded entries: verified here, on the gRPC thread, so verification runs in parallel.
-  for (const auto& env : msg.entries()) {
-    const std::string digest = crypto::EnvelopeDigest(env);
-    if (deps_.mempool->Contains(digest)) continue;
-    const bool oversized = env.ByteSizeLong() > deps_.limits.entry_bytes_max;
-    if (oversized || !deps_.admit(env).ok()) {
+  // Forwarded entries are admitted on the verify pool (in parallel, and without holding up the
+  // consensus messages behind them on this peer's stream); a full pool drops the batch — the
+  // entries still commit through the node they were submitted to.
+  if (msg.entries_size() > 0) {
+    auto entries = std::make_shared<coalition::v1::PeerEnvelope>();
+    entries->mutable_entries()->CopyFrom(msg.entries());
+    const uint32_t from = msg.sender();
+    const bool queued = verify_pool_->TrySubmit([this, from, entries] {
+      AdmitForwarded(from, entries->entries());
+      Push(Event{});  // wake a leader waiting for payload
+    });
+    if (!queued) {
       deps_.metrics
-          ->Counter("coal_forwarded_rejected_total",
-                    "Entries forwarded by peers that failed admission")
+          ->Counter("coal_forwards_dropped_total",
+                    "Forwarded entry batches dropped because the verify queue was full")
           .fetch_add(1);
-      rejections_->Record(msg.sender(), oversized ? "oversized_entry" : "bad_entry");
-      continue;
     }
-    (void)deps_.mempool->Add(digest, env, env.ByteSizeLong());
   }
   if (msg.has_cosignature()) OnCosignature(msg);
   if (msg.has_consensus()) {
@@ -162,9 +167,36 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
     ev.from = msg.sender();
     ev.msg = msg.consensus();
     Push(std::move(ev));
-  } else if (msg.entries_size() > 0) {
-    Push(Event{});  // wake a leader waiting for payload
   }
+}
+
+void Replica::AdmitForwarded(
+    uint32_t from, const google::protobuf::RepeatedPtrField<coalition::v1::Envelope>& entries) {
+  for (const auto& env : entries) {
+    const std::string digest = crypto::EnvelopeDigest(env);
+    if (deps_.mempool->Contains(digest)) continue;
+    const bool oversized = env.ByteSizeLong() > deps_.limits.entry_bytes_max;
+    if (oversized || !deps_.admit(env).ok()) {
+      deps_.metrics
+          ->Counter("coal_forwarded_rejected_total",
+                    "Entries forwarded by peers that failed admission")
+          .fetch_add(1);
+      rejections_->Record(from, oversized ? "oversized_entry" : "bad_entry");
+      continue;
+    }
+    (void)deps_.mempool->Add(digest, env, env.ByteSizeLong());
+  }
+}
+
+void Replica::WarmSignatures(const coalition::v1::SyncResponse& resp) {
+  if (!deps_.warm_signature) return;
+  std::vector<coalition::v1::BlockPayload> payloads(resp.blocks_size());
+  std::vector<const coalition::v1::Envelope*> entries;
+  for (int i = 0; i < resp.blocks_size(); ++i) {
+    if (!payloads[i].ParseFromString(resp.blocks(i).block().payload())) continue;
+    for (const auto& e : payloads[i].entries()) entries.push_back(&e);
+  }
+  verify_pool_->ParallelFor(entries.size(), [&](size_t i) { deps_.warm_signature(*entries[i]); });
 }
 
 void Replica::ForwardEntry(const coalition::v1::Envelope& env) {
@@ -394,7 +426,9 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
     if (!p.ParseFromString(bytes)) continue;
     for (const auto& e : p.entries()) on_branch.insert(crypto::EnvelopeDigest(e));
   }
-  auto entries = deps_.mempool->Take(deps_.genesis.timing().max_block_entries(),
+  const uint64_t entries_max =
+      std::min<uint64_t>(deps_.genesis.timing().max_block_entries(), deps_.limits.block_entries_max);
+  auto entries = deps_.mempool->Take(entries_max,
                                      deps_.genesis.timing().max_block_bytes(), now_ms, on_branch);
   coalition::v1::BlockPayload payload;
   for (auto& e : entries) *payload.add_entries() = std::move(e);
@@ -415,6 +449,7 @@ void Replica::CatchUp() {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     if (!peers_[i]->stub()->Sync(&ctx, req, &resp).ok() || resp.blocks_size() == 0) continue;
+    WarmSignatures(resp);
     for (const auto& cb : resp.blocks()) {
       if (cb.block().height() != deps_.ledger->height() + 1) break;
       auto st = core_->VerifyCommitted(cb);

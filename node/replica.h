@@ -33,6 +33,7 @@
 #include "node/mempool.h"
 #include "node/metrics.h"
 #include "node/peer_transport.h"
+#include "node/worker_pool.h"
 #include "storage/kv_store.h"
 
 namespace coal::node {
@@ -50,6 +51,10 @@ struct ReplicaDeps {
   std::shared_ptr<grpc::ChannelCredentials> peer_creds;
   // Admission check used for entries forwarded by peers (same as client admission).
   std::function<absl::Status(const coalition::v1::Envelope&)> admit;
+  // Checks an entry's signature through the node's signature cache (the outcome is ignored:
+  // execution decides); run in parallel over the entries of blocks fetched during catch-up so
+  // that applying them finds every signature already checked. May be empty.
+  std::function<void(const coalition::v1::Envelope&)> warm_signature;
   // Byzantine hook (issue 8): devnet tests only; node.cc refuses it on other chains.
   std::optional<ByzantineMode> byzantine_mode;
   // Validator id -> address to dial instead of the genesis peer_addr (config [peer_dial]).
@@ -88,6 +93,9 @@ class Replica {
   void OnCosignature(const coalition::v1::PeerEnvelope& msg);
   void CatchUp();
   void FlushForwards();
+  void AdmitForwarded(uint32_t from, const google::protobuf::RepeatedPtrField<
+                                         coalition::v1::Envelope>& entries);
+  void WarmSignatures(const coalition::v1::SyncResponse& resp);
   void Push(Event ev);
   absl::Status PersistConsensus(const coalition::v1::SafetyState* safety,
                                 const std::vector<coalition::v1::Block>& blocks);
@@ -130,6 +138,13 @@ class Replica {
 
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};
+
+  // limits.verify_threads workers: forwarded entries are admitted here, off the peer's receive
+  // stream, so that stream's consensus messages do not wait behind signature checks. Declared
+  // last: destroyed (threads joined) before anything its tasks use.
+  static constexpr size_t kVerifyQueueMax = 1024;  // forwarded batches waiting
+  static constexpr uint64_t kVerifyThreadsMax = 64;
+  std::unique_ptr<WorkerPool> verify_pool_;
 };
 
 }  // namespace coal::node

@@ -79,28 +79,26 @@ TEST(Scenario, PayloadsOnProposalBranchAreTheUncommittedAncestors) {
 // After round 3 every node knows; leader(4) = node 0 holds QC(B3) over two empty blocks: idle.
 // (The old check, a payload above the committed root, said idle for node 3 after round 2.)
 TEST(Scenario, PayloadAwaitsCommitUntilTheCommitIsCarried) {
+  // B1 carries a payload; leaders of rounds 2..last propose empty blocks, later ones nothing.
+  const auto RunWithOnePayload = [](Cluster& cluster, uint64_t last) {
+    cluster.payload_until_round = 1;
+    cluster.propose_until_round = last;
+    cluster.StartAll();
+    cluster.DeliverAll();
+  };
   Cluster c(4);
-  c.payload_until_round = 1;
-  c.propose_until_round = 1;
-  c.StartAll();
-  c.DeliverAll();
+  RunWithOnePayload(c, 1);
   // QC(B1) is at leader(2) = node 2; B1 is above everyone's committed root.
   EXPECT_TRUE(c.core(2)->PayloadAwaitsCommit());
 
   Cluster two(4);
-  two.payload_until_round = 1;
-  two.propose_until_round = 2;
-  two.StartAll();
-  two.DeliverAll();
+  RunWithOnePayload(two, 2);
   ASSERT_EQ(Rounds(two.commits(3)), std::vector<uint64_t>{1});
   for (uint32_t i : {0u, 1u, 2u}) EXPECT_TRUE(two.commits(i).empty()) << "node " << i;
   EXPECT_TRUE(two.core(3)->PayloadAwaitsCommit());
 
   Cluster three(4);
-  three.payload_until_round = 1;
-  three.propose_until_round = 3;
-  three.StartAll();
-  three.DeliverAll();
+  RunWithOnePayload(three, 3);
   // Node 0 formed QC(B3) and so also committed the empty B2.
   EXPECT_EQ(Rounds(three.commits(0)), (std::vector<uint64_t>{1, 2}));
   for (uint32_t i : {1u, 2u, 3u}) {
