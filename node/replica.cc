@@ -126,6 +126,7 @@ void Replica::Push(Event ev) {
   {
     std::lock_guard lock(mu_);
     if (events_.size() >= kEventQueueMax) {
+      if (ev.kind == Event::kWake) return;  // the loop is busy anyway; nothing is lost
       deps_.metrics
           ->Counter("coal_peer_events_dropped_total",
                     "Peer messages dropped because the replica queue was full")
@@ -142,24 +143,9 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
       msg.sender() == deps_.self) {
     return;
   }
-  // Forwarded entries are admitted on the verify pool (in parallel, and without holding up the
-  // consensus messages behind them on this peer's stream); a full pool drops the batch — the
-  // entries still commit through the node they were submitted to.
-  if (msg.entries_size() > 0) {
-    auto entries = std::make_shared<coalition::v1::PeerEnvelope>();
-    entries->mutable_entries()->CopyFrom(msg.entries());
-    const uint32_t from = msg.sender();
-    const bool queued = verify_pool_->TrySubmit([this, from, entries] {
-      AdmitForwarded(from, entries->entries());
-      Push(Event{});  // wake a leader waiting for payload
-    });
-    if (!queued) {
-      deps_.metrics
-          ->Counter("coal_forwards_dropped_total",
-                    "Forwarded entry batches dropped because the verify queue was full")
-          .fetch_add(1);
-    }
-  }
+  // Forwarded entries: admitted here, on this peer's gRPC thread (one per peer, so checks of
+  // different peers' forwards run in parallel).
+  if (msg.entries_size() > 0) AdmitForwarded(msg.sender(), msg.entries());
   if (msg.has_cosignature()) OnCosignature(msg);
   if (msg.has_consensus()) {
     Event ev;
@@ -167,6 +153,8 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
     ev.from = msg.sender();
     ev.msg = msg.consensus();
     Push(std::move(ev));
+  } else if (msg.entries_size() > 0) {
+    Push(Event{});  // wake a leader waiting for payload
   }
 }
 
@@ -188,13 +176,15 @@ void Replica::AdmitForwarded(
   }
 }
 
-void Replica::WarmSignatures(const coalition::v1::SyncResponse& resp) {
+void Replica::WarmSignatures(const coalition::v1::SyncResponse& resp, int blocks) {
   if (!deps_.warm_signature) return;
-  std::vector<coalition::v1::BlockPayload> payloads(resp.blocks_size());
+  std::vector<coalition::v1::BlockPayload> payloads(blocks);
   std::vector<const coalition::v1::Envelope*> entries;
-  for (int i = 0; i < resp.blocks_size(); ++i) {
+  for (int i = 0; i < blocks && entries.size() < kWarmEntriesMax; ++i) {
     if (!payloads[i].ParseFromString(resp.blocks(i).block().payload())) continue;
-    for (const auto& e : payloads[i].entries()) entries.push_back(&e);
+    for (const auto& e : payloads[i].entries()) {
+      if (entries.size() < kWarmEntriesMax) entries.push_back(&e);
+    }
   }
   verify_pool_->ParallelFor(entries.size(), [&](size_t i) { deps_.warm_signature(*entries[i]); });
 }
@@ -369,13 +359,16 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
   // it would walk every tombstone left by earlier prunes (a cost growing with the chain).
   storage::WriteBatch prune;
   const uint64_t prune_to = block.block().height() + 1;
-  (void)deps_.kv->Scan(Column::kConsensus, BigEndian64(pruned_below_height_), BigEndian64(prune_to),
+  const absl::Status scanned =
+      deps_.kv->Scan(Column::kConsensus, BigEndian64(pruned_below_height_), BigEndian64(prune_to),
                        [&](std::string_view key, std::string_view) {
                          prune.Delete(Column::kConsensus, key);
                          return true;
                        });
-  if (!prune.empty()) (void)deps_.kv->Write(prune, {.sync = false});
-  pruned_below_height_ = prune_to;
+  const absl::Status pruned =
+      prune.empty() ? absl::OkStatus() : deps_.kv->Write(prune, {.sync = false});
+  // On failure the next prune scans this range again.
+  if (scanned.ok() && pruned.ok()) pruned_below_height_ = prune_to;
   CosignCurrent();
 }
 
@@ -449,15 +442,23 @@ void Replica::CatchUp() {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     if (!peers_[i]->stub()->Sync(&ctx, req, &resp).ok() || resp.blocks_size() == 0) continue;
-    WarmSignatures(resp);
+    // First the commit proofs, in height order: only a proven prefix is worth more work.
+    int proven = 0;
     for (const auto& cb : resp.blocks()) {
-      if (cb.block().height() != deps_.ledger->height() + 1) break;
+      if (cb.block().height() != deps_.ledger->height() + 1 + proven) break;
       auto st = core_->VerifyCommitted(cb);
       if (!st.ok()) {
         spdlog::warn("peer {} sent an unverifiable committed block at height {}: {}",
                      peers_[i]->info().id, cb.block().height(), st.ToString());
         break;
       }
+      ++proven;
+    }
+    // Then the entries' signatures, in parallel, so that applying finds them checked.
+    WarmSignatures(resp, proven);
+    for (int k = 0; k < proven; ++k) {
+      const auto& cb = resp.blocks(k);
+      if (cb.block().height() != deps_.ledger->height() + 1) break;  // storage paused
       ApplyCommitted(cb);
       Handle(core_->AdvanceTo(cb, NowMs()));
     }

@@ -95,7 +95,9 @@ class Replica {
   void FlushForwards();
   void AdmitForwarded(uint32_t from, const google::protobuf::RepeatedPtrField<
                                          coalition::v1::Envelope>& entries);
-  void WarmSignatures(const coalition::v1::SyncResponse& resp);
+  // Checks, on the verify pool, the signatures of the entries of resp.blocks(0 .. blocks-1) (at
+  // most kWarmEntriesMax, fewer than the node's signature cache holds).
+  void WarmSignatures(const coalition::v1::SyncResponse& resp, int blocks);
   void Push(Event ev);
   absl::Status PersistConsensus(const coalition::v1::SafetyState* safety,
                                 const std::vector<coalition::v1::Block>& blocks);
@@ -139,11 +141,11 @@ class Replica {
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};
 
-  // limits.verify_threads workers: forwarded entries are admitted here, off the peer's receive
-  // stream, so that stream's consensus messages do not wait behind signature checks. Declared
-  // last: destroyed (threads joined) before anything its tasks use.
-  static constexpr size_t kVerifyQueueMax = 1024;  // forwarded batches waiting
+  // limits.verify_threads workers: check the signatures of blocks fetched during catch-up in
+  // parallel. Declared last: destroyed (threads joined) before anything its tasks use.
+  static constexpr size_t kVerifyQueueMax = 1024;
   static constexpr uint64_t kVerifyThreadsMax = 64;
+  static constexpr size_t kWarmEntriesMax = 1 << 16;
   std::unique_ptr<WorkerPool> verify_pool_;
 };
 
