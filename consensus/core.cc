@@ -598,6 +598,9 @@ std::vector<std::string> Core::PayloadsOnProposalBranch() const {
   return out;
 }
 const coalition::v1::SafetyState& Core::safety_state() const { return s_->safety; }
+Core::Sizes Core::sizes() const {
+  return {s_->tree.size(), s_->pending.size(), s_->fetching.size()};
+}
 uint64_t Core::high_qc_round() const { return s_->high_qc.round(); }
 
 // The voting rule: vote for B in round r only if r > last_voted_round and either r == B.qc.round+1

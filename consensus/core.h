@@ -160,6 +160,15 @@ class Core {
   const coalition::v1::SafetyState& safety_state() const;
   uint64_t high_qc_round() const;
 
+  // How full the core's bounded structures are (exported as metrics: a node that stays out of
+  // step shows here first).
+  struct Sizes {
+    size_t tree_blocks = 0;     // committed root and the blocks above it
+    size_t pending_blocks = 0;  // blocks waiting for a missing parent
+    size_t fetches = 0;         // block fetches in flight
+  };
+  Sizes sizes() const;
+
  protected:
   explicit Core(const Config& config);
   // The voting rule of DESIGN §6. Overridden only by tests that prove the simulator's checkers

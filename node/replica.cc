@@ -506,6 +506,8 @@ void Replica::Loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                    [this] { return stop_ || !events_.empty() || !forwards_.empty(); });
       if (stop_) return;
+      deps_.metrics->Gauge("coal_replica_events_queued", "Peer messages waiting for the replica loop")
+          .store(static_cast<int64_t>(events_.size()));
       batch.swap(events_);
       have_forwards = !forwards_.empty();
     }
@@ -545,6 +547,14 @@ void Replica::Loop() {
     }
     deps_.metrics->Gauge("coal_round", "Current consensus round")
         .store(static_cast<int64_t>(core_->round()));
+    const consensus::Core::Sizes sizes = core_->sizes();
+    deps_.metrics->Gauge("coal_consensus_tree_blocks", "Committed root and uncommitted blocks held")
+        .store(static_cast<int64_t>(sizes.tree_blocks));
+    deps_.metrics
+        ->Gauge("coal_consensus_pending_blocks", "Blocks received before their parent, waiting")
+        .store(static_cast<int64_t>(sizes.pending_blocks));
+    deps_.metrics->Gauge("coal_consensus_fetches", "Block fetches in flight")
+        .store(static_cast<int64_t>(sizes.fetches));
     deps_.metrics->Gauge("coal_mempool_entries", "Entries in the mempool")
         .store(static_cast<int64_t>(deps_.mempool->size()));
     deps_.metrics->Gauge("coal_mempool_bytes", "Bytes in the mempool")

@@ -63,6 +63,11 @@ TEST(Scenario, PayloadsOnProposalBranchAreTheUncommittedAncestors) {
   c.DeliverAll();
   // Node 2 committed B4 and holds QC(5); the others committed B3 and hold QC(4).
   EXPECT_EQ(c.core(2)->PayloadsOnProposalBranch(), std::vector<std::string>{"payload-r5"});
+  // Their trees: the committed root and the blocks above it (B5 at node 2; B4, B5 elsewhere).
+  EXPECT_EQ(c.core(2)->sizes().tree_blocks, 2u);
+  EXPECT_EQ(c.core(0)->sizes().tree_blocks, 3u);
+  EXPECT_EQ(c.core(0)->sizes().pending_blocks, 0u);
+  EXPECT_EQ(c.core(0)->sizes().fetches, 0u);
   for (uint32_t i : {0u, 1u, 3u}) {
     EXPECT_EQ(c.core(i)->PayloadsOnProposalBranch(), std::vector<std::string>{"payload-r4"})
         << "node " << i;

@@ -68,6 +68,22 @@ TEST_F(ClusterTest, EntriesSubmittedToAnyNodeCommitEverywhereWithIdenticalRoots)
     EXPECT_EQ(MetricValue(page, "coal_signature_verifications_total"), 8u) << "node " << i;
     EXPECT_GE(MetricValue(page, "coal_signature_cache_hits_total"), 1u) << "node " << i;
   }
+  // In step with the others: no block waits for a missing parent, no fetch stays in flight, and
+  // the core holds the committed root plus the few blocks above it.
+  for (int i = 0; i < 4; ++i) {
+    std::string page;
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          page = MetricsPage(i);
+          return MetricValue(page, "coal_consensus_pending_blocks") == 0 &&
+                 MetricValue(page, "coal_consensus_fetches") == 0;
+        },
+        10s))
+        << "node " << i << "\n" << page;
+    const uint64_t tree = MetricValue(page, "coal_consensus_tree_blocks");
+    EXPECT_GE(tree, 1u) << "node " << i;
+    EXPECT_LE(tree, 8u) << "node " << i;
+  }
   // Quorum checkpoints follow, with the height of the block that brought the log to their size.
   ASSERT_TRUE(WaitFor([&] { return Status(0)->checkpoint_size() >= 8; }, 20s));
   auto proofs = coalition::v1::ProofService::NewStub(tools::Connect(nodes_[0].client_addr));
