@@ -506,11 +506,11 @@ void Replica::Loop() {
       cv_.wait_for(lock, std::chrono::milliseconds(wait_ms),
                    [this] { return stop_ || !events_.empty() || !forwards_.empty(); });
       if (stop_) return;
-      deps_.metrics->Gauge("coal_replica_events_queued", "Peer messages waiting for the replica loop")
-          .store(static_cast<int64_t>(events_.size()));
       batch.swap(events_);
       have_forwards = !forwards_.empty();
     }
+    deps_.metrics->Gauge("coal_replica_events_queued", "Peer messages waiting for the replica loop")
+        .store(static_cast<int64_t>(batch.size()));
     if (have_forwards) FlushForwards();
     for (auto& ev : batch) {
       if (ev.kind != Event::kPeer) continue;

@@ -1,9 +1,9 @@
-// WorkerPool: a fixed set of threads for CPU-bound work the replica must not do on its own loop
-// or on a peer's receive stream — Ed25519 checks of forwarded entries, and of the entries in
-// blocks fetched during catch-up (limits.verify_threads).
+// WorkerPool: a fixed set of threads for CPU-bound work the replica spreads over the cores — the
+// Ed25519 checks of the entries in blocks fetched during catch-up (limits.verify_threads).
 //
 // Thread-safe. Destruction stops the threads after the task each is running; queued tasks that
-// have not started are dropped (they only warm caches or fill the mempool).
+// have not started are dropped (ParallelFor does not depend on them: its caller claims whatever
+// work no pool thread took).
 #pragma once
 
 #include <condition_variable>
