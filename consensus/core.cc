@@ -318,8 +318,12 @@ bool CoreAccess::InsertBlock(Block block) {
     return false;
   }
   s.fetching.erase(id);
-  // Children that waited for this block connect now (iteratively, bounded by kPendingBlocksMax).
-  std::vector<std::string> ready = {id};
+  ConnectPending({id});
+  return true;
+}
+
+void CoreAccess::ConnectPending(std::vector<std::string> ready) {
+  // Children that waited for these blocks connect now (iteratively, bounded by kPendingBlocksMax).
   std::vector<std::pair<QuorumCert, uint32_t>> connected_qcs;
   while (!ready.empty()) {
     const std::string parent = ready.back();
@@ -348,11 +352,26 @@ bool CoreAccess::InsertBlock(Block block) {
   for (const auto& [qc, from] : connected_qcs) ApplyQc(qc, from);
   TryCommit();
   MaybeRequestPayload();
-  return true;
 }
 
-void CoreAccess::RequestFetch(const std::string& id, uint64_t height, uint32_t peer) {
-  if (s.tree.Contains(id) || s.pending.count(id)) return;
+void CoreAccess::RequestFetch(const std::string& wanted, uint64_t wanted_height, uint32_t peer) {
+  // A block held as pending waits for its own parent: what is missing is the parent of the
+  // lowest pending block of that chain. Asking only for `wanted` would ask for nothing once the
+  // fetch of that ancestor gave up, and every later block would pile up as pending for good.
+  std::string id = wanted;
+  uint64_t height = wanted_height;
+  for (size_t hops = 0; hops <= kPendingBlocksMax; ++hops) {
+    auto p = s.pending.find(id);
+    if (p == s.pending.end()) break;
+    id = p->second.block.parent_id();
+    height = p->second.block.height() - 1;
+  }
+  if (s.pending.count(id)) return;  // a cycle of ids: only a forged set of blocks does that
+  if (s.tree.Contains(id)) {
+    // The chain's missing parent is here after all (e.g. the root AdvanceTo installed).
+    if (id != wanted) ConnectPending({id});
+    return;
+  }
   auto it = s.fetching.find(id);
   if (it == s.fetching.end()) {
     if (s.fetching.size() >= kFetchesInFlightMax) {
@@ -570,6 +589,15 @@ Actions Core::AdvanceTo(const CommittedBlock& block, int64_t now_ms) {
       s.tree.Reset(block.block());
       s.highest_known_commit_height =
           std::max(s.highest_known_commit_height, block.block().height());
+      for (auto it = s.pending.begin(); it != s.pending.end();) {
+        it = it->second.block.height() <= block.block().height() ? s.pending.erase(it)
+                                                                   : std::next(it);
+      }
+      // Blocks that waited for the new root (or for blocks kept above it) connect now; without
+      // this they, and every block built on them, would wait for a parent nobody fetches.
+      std::vector<std::string> held = {block.block().id()};
+      for (const auto& b : s.tree.BlocksAboveRoot()) held.push_back(b.id());
+      a.ConnectPending(std::move(held));
       a.RememberVerified(QuorumCertDigest(block.commit_qc()));
       a.ApplyQc(block.commit_qc(), s.config.self == 0 ? 1 : 0);
     }

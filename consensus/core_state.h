@@ -115,7 +115,10 @@ struct CoreAccess {
   int64_t RoundTimeoutMs() const;
   void MaybeRequestPayload();
   void LocalTimeout();
+  // Asks a peer for `id` or, when `id` is pending, for the missing parent of its pending chain.
   void RequestFetch(const std::string& id, uint64_t height, uint32_t peer);
+  // Moves pending blocks whose parent is one of `ready` (or one connected by this) into the tree.
+  void ConnectPending(std::vector<std::string> ready);
   void RetryFetches();
   bool InsertBlock(coalition::v1::Block block);
   void MaybeSendSync(uint32_t peer, uint64_t their_round);

@@ -256,5 +256,101 @@ TEST(Scenario, EarlyTimeoutAfterFPlusOneTimeouts) {
   EXPECT_EQ((*core)->round(), 2u);  // own timeout + 2 others = 2f+1 -> TC(1) -> round 2
 }
 
+// Blocks b1..b4 by the round-robin leaders 1, 2, 3, 0, each certified by nodes 0..2, as a node
+// that missed them would get them later.
+struct Chain {
+  explicit Chain(const sim::SimKeys& keys) {
+    b1 = MakeBlock(keys, 1, 1, GenesisQuorumCert(kChain), 1001, "b1");
+    qc1 = MakeQc(keys, b1, {0, 1, 2});
+    b2 = MakeBlock(keys, 2, 2, qc1, 1002, "b2");
+    qc2 = MakeQc(keys, b2, {0, 1, 2});
+    b3 = MakeBlock(keys, 3, 3, qc2, 1003, "b3");
+    qc3 = MakeQc(keys, b3, {0, 1, 2});
+    b4 = MakeBlock(keys, 0, 4, qc3, 1004, "b4");
+    committed_b2.mutable_block()->CopyFrom(b2);  // proven by QC(b3): b3.round == b2.round + 1
+    *committed_b2.mutable_commit_qc() = qc3;
+    *committed_b2.mutable_child_qc() = qc2;
+  }
+  Block b1, b2, b3, b4;
+  coalition::v1::QuorumCert qc1, qc2, qc3;
+  CommittedBlock committed_b2;
+};
+
+// Node 2, fresh at genesis, after b3 arrived without its parent: *a is what that step did.
+std::unique_ptr<Core> NodeHoldingB3(const Cluster& c, const Chain& chain, Actions* a) {
+  auto core = Core::Create(c.MakeConfig(2), Recovery{});
+  EXPECT_TRUE(core.ok()) << core.status();
+  if (!core.ok()) return nullptr;
+  (*core)->Start(1000);
+  *a = (*core)->OnMessage(3, Proposal(chain.b3), 1003);
+  return std::move(*core);
+}
+
+// Liveness: a block that waits for its parent connects when that parent arrives by any route.
+// Node 2 holds b3 as pending (parent b2 missing) when ledger catch-up installs b2 as the new
+// committed root (AdvanceTo): b3 must join the tree, so b4 on top of it gets a vote. (It stayed
+// pending, and so did every later block, leaving the node out of the live protocol for good.)
+TEST(Scenario, PendingBlockConnectsToTheRootCatchUpInstalls) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  Actions a;
+  auto core = NodeHoldingB3(c, chain, &a);
+  ASSERT_NE(core, nullptr);
+  EXPECT_EQ(a.rejected[static_cast<size_t>(Reject::kUnknownParent)], 1u);
+  EXPECT_EQ(core->sizes().pending_blocks, 1u);
+
+  ASSERT_TRUE(core->VerifyCommitted(chain.committed_b2).ok());
+  a = core->AdvanceTo(chain.committed_b2, 1004);
+  EXPECT_EQ(core->committed_height(), 2u);
+  EXPECT_EQ(core->sizes().pending_blocks, 0u);
+  EXPECT_EQ(core->sizes().tree_blocks, 2u);  // root b2 and b3
+  EXPECT_EQ(core->sizes().fetches, 0u);
+
+  a = core->OnMessage(0, Proposal(chain.b4), 1005);
+  const auto votes = VotesIn(a);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].block_id(), chain.b4.id());
+}
+
+// Liveness: when the fetch of a pending chain's missing ancestor has given up, the next block
+// built on that chain asks for the missing ancestor again (it used to ask for nothing, since its
+// own parent was "already held"), and the answer connects the whole chain.
+TEST(Scenario, BlockOnAPendingChainFetchesItsMissingAncestorAgain) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  Actions a;
+  auto core = NodeHoldingB3(c, chain, &a);
+  ASSERT_NE(core, nullptr);
+  ASSERT_EQ(a.fetches.size(), 1u);
+  EXPECT_EQ(a.fetches[0].block_id, chain.b2.id());
+  // Nobody answers: the fetch is retried through every peer, then given up.
+  int64_t now = 1003;
+  for (int i = 0; i < 100 && core->sizes().fetches > 0; ++i) {
+    now += 1000;
+    core->OnTimer(now);
+  }
+  ASSERT_EQ(core->sizes().fetches, 0u);
+  EXPECT_EQ(core->sizes().pending_blocks, 1u);
+
+  a = core->OnMessage(0, Proposal(chain.b4), now + 1);
+  ASSERT_EQ(a.fetches.size(), 1u);
+  EXPECT_EQ(a.fetches[0].block_id, chain.b2.id());
+  EXPECT_EQ(a.fetches[0].count, 2u);  // b2 and b1: everything down to the committed genesis
+  EXPECT_EQ(core->sizes().pending_blocks, 2u);
+
+  coalition::v1::ConsensusMessage answer;
+  answer.mutable_blocks()->set_responder(a.fetches[0].peer);
+  *answer.mutable_blocks()->add_blocks() = chain.b2;
+  *answer.mutable_blocks()->add_blocks() = chain.b1;
+  a = core->OnMessage(a.fetches[0].peer, answer, now + 2);
+  EXPECT_EQ(core->sizes().pending_blocks, 0u);
+  // QC(b3), carried by b4, commits b1 and b2: root b2, with b3 and b4 above it.
+  EXPECT_EQ(core->committed_height(), 2u);
+  EXPECT_EQ(core->sizes().tree_blocks, 3u);
+  const auto votes = VotesIn(a);
+  ASSERT_EQ(votes.size(), 1u);
+  EXPECT_EQ(votes[0].block_id(), chain.b4.id());
+}
+
 }  // namespace
 }  // namespace coal::consensus::testing
