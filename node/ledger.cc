@@ -150,13 +150,21 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
     return st;
   }
   log_->Commit();
+  std::vector<std::pair<Waiter, CommittedEntry>> ready;
   {
     absl::MutexLock lock(&mu_);
     height_ = block.height();
     last_block_id_ = block.id();
     committed_size_ = log_->size();
     for (size_t i = 0; i < digests.size(); ++i) {
-      if (recent_.emplace(digests[i], results[i]).second) recent_order_.push_back(digests[i]);
+      const bool first = recent_.emplace(digests[i], results[i]).second;
+      if (!first) continue;  // a later duplicate: waiters were answered with the first commit
+      recent_order_.push_back(digests[i]);
+      auto it = waiters_by_digest_.find(digests[i]);
+      if (it == waiters_by_digest_.end()) continue;
+      for (uint64_t ticket : it->second) {
+        if (auto w = TakeWaiter(ticket)) ready.emplace_back(std::move(*w), results[i]);
+      }
     }
     while (recent_order_.size() > kRecentCommitsMax) {
       recent_.erase(recent_order_.front());
@@ -164,6 +172,7 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
     }
   }
   committed_cv_.SignalAll();
+  for (auto& [w, entry] : ready) std::move(w.done)(entry);
   return digests;
 }
 
@@ -297,6 +306,79 @@ absl::StatusOr<CommittedEntry> Ledger::WaitForDigest(const std::string& digest,
       return absl::DeadlineExceededError("entry not committed before the deadline");
     }
   }
+}
+
+std::optional<Ledger::Waiter> Ledger::TakeWaiter(uint64_t ticket) {
+  auto it = waiters_.find(ticket);
+  if (it == waiters_.end()) return std::nullopt;
+  Waiter w = std::move(it->second);
+  waiters_.erase(it);
+  auto by = waiters_by_digest_.find(w.digest);
+  if (by != waiters_by_digest_.end()) {
+    std::erase(by->second, ticket);
+    if (by->second.empty()) waiters_by_digest_.erase(by);
+  }
+  return w;
+}
+
+uint64_t Ledger::WhenCommitted(const std::string& digest, absl::Time deadline,
+                               CommitCallback done) {
+  std::optional<CommittedEntry> committed;
+  {
+    absl::MutexLock lock(&mu_);
+    if (auto it = recent_.find(digest); it != recent_.end()) {
+      committed = it->second;
+    } else {
+      const uint64_t ticket = next_ticket_++;
+      waiters_.emplace(ticket, Waiter{digest, deadline, std::move(done)});
+      waiters_by_digest_[digest].push_back(ticket);
+      return ticket;
+    }
+  }
+  std::move(done)(*committed);
+  return 0;
+}
+
+void Ledger::CancelWaiter(uint64_t ticket, const absl::Status& why) {
+  std::optional<Waiter> w;
+  {
+    absl::MutexLock lock(&mu_);
+    w = TakeWaiter(ticket);
+  }
+  if (w) std::move(w->done)(why);
+}
+
+void Ledger::ExpireWaiters(absl::Time now) {
+  std::vector<Waiter> expired;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<uint64_t> tickets;
+    for (const auto& [ticket, w] : waiters_) {
+      if (w.deadline <= now) tickets.push_back(ticket);
+    }
+    for (uint64_t t : tickets) {
+      if (auto w = TakeWaiter(t)) expired.push_back(std::move(*w));
+    }
+  }
+  for (auto& w : expired) {
+    std::move(w.done)(absl::DeadlineExceededError("entry not committed before the deadline"));
+  }
+}
+
+void Ledger::CancelAllWaiters(const absl::Status& why) {
+  std::vector<Waiter> all;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [ticket, w] : waiters_) all.push_back(std::move(w));
+    waiters_.clear();
+    waiters_by_digest_.clear();
+  }
+  for (auto& w : all) std::move(w.done)(why);
+}
+
+size_t Ledger::waiters() const {
+  absl::MutexLock lock(&mu_);
+  return waiters_.size();
 }
 
 uint64_t Ledger::WaitForSize(uint64_t index, absl::Time deadline) const {

@@ -20,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -99,6 +100,20 @@ class Ledger {
 
   // Blocks until the entry with `digest` is committed or `deadline` passes (DEADLINE_EXCEEDED).
   absl::StatusOr<CommittedEntry> WaitForDigest(const std::string& digest, absl::Time deadline) const;
+
+  // Waiting without a thread: `done` runs exactly once — at once (on this thread) when `digest`
+  // is among the recent commits, else on the applying thread when it commits, or with
+  // DEADLINE_EXCEEDED from ExpireWaiters once `deadline` passed, or with the status given to
+  // CancelWaiter / CancelAllWaiters. `done` runs outside the ledger's locks and must be quick.
+  // Returns a ticket for CancelWaiter (0 when `done` already ran).
+  using CommitCallback = absl::AnyInvocable<void(absl::StatusOr<CommittedEntry>) &&>;
+  uint64_t WhenCommitted(const std::string& digest, absl::Time deadline, CommitCallback done);
+  // Runs the waiter's callback with `why` unless it already ran (then does nothing).
+  void CancelWaiter(uint64_t ticket, const absl::Status& why);
+  // Runs the callbacks of waiters whose deadline is at or before `now` with DEADLINE_EXCEEDED.
+  void ExpireWaiters(absl::Time now);
+  void CancelAllWaiters(const absl::Status& why);
+  size_t waiters() const;
   // Blocks until tree_size() > index or the deadline passes; returns the tree size.
   uint64_t WaitForSize(uint64_t index, absl::Time deadline) const;
 
@@ -123,6 +138,17 @@ class Ledger {
   absl::flat_hash_map<std::string, CommittedEntry> recent_ ABSL_GUARDED_BY(mu_);
   std::deque<std::string> recent_order_ ABSL_GUARDED_BY(mu_);
   mutable absl::CondVar committed_cv_;
+
+  struct Waiter {
+    std::string digest;
+    absl::Time deadline;
+    CommitCallback done;
+  };
+  uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<uint64_t>> waiters_by_digest_ ABSL_GUARDED_BY(mu_);
+  // Takes the waiter out (nullopt when it already ran).
+  std::optional<Waiter> TakeWaiter(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 // Key helpers shared with readers.

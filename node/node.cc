@@ -222,6 +222,8 @@ absl::Status Node::Start() {
     h.metrics = [&n] {
       n.metrics.Gauge("coal_rocksdb_bytes", "Approximate on-disk size of the RocksDB data")
           .store(static_cast<int64_t>(n.kv->ApproximateSizeBytes()));
+      n.metrics.Gauge("coal_submits_waiting", "Submit calls waiting for their entry to commit")
+          .store(static_cast<int64_t>(n.ledger->waiters()));
       n.metrics
           .Counter("coal_signature_verifications_total",
                    "Entry signatures verified with Ed25519 (cache misses)")
@@ -264,6 +266,7 @@ void Node::Stop() {
   if (!impl_) return;
   Impl& n = *impl_;
   if (n.http) n.http->Stop();
+  if (n.ledger_service) n.ledger_service->Shutdown();  // answers calls waiting for a commit
   if (n.client_server)
     n.client_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   if (n.peer_server)

@@ -12,7 +12,7 @@ namespace {
 constexpr absl::Duration kWaitMax = absl::Seconds(60);
 constexpr absl::Duration kFollowPoll = absl::Seconds(1);
 
-absl::Time DeadlineOf(const grpc::ServerContext* ctx) {
+absl::Time DeadlineOf(const grpc::ServerContextBase* ctx) {
   const auto d = ctx->deadline();
   if (d == std::chrono::system_clock::time_point::max()) return absl::Now() + kWaitMax;
   return std::min(absl::FromChrono(d), absl::Now() + kWaitMax);
@@ -25,12 +25,115 @@ grpc::Status ToGrpc(const absl::Status& st) {
   return grpc::Status(static_cast<grpc::StatusCode>(st.code()), std::string(st.message()));
 }
 
-LedgerServiceImpl::LedgerServiceImpl(ServiceDeps deps) : deps_(std::move(deps)) {}
+LedgerServiceImpl::LedgerServiceImpl(ServiceDeps deps)
+    : deps_(std::move(deps)), expirer_([this] { ExpireLoop(); }) {}
 
-grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
-                                       const coalition::v1::SubmitRequest* req,
-                                       coalition::v1::SubmitResponse* resp) {
+LedgerServiceImpl::~LedgerServiceImpl() { Shutdown(); }
+
+void LedgerServiceImpl::Shutdown() {
+  {
+    std::lock_guard lock(expire_mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  expire_cv_.notify_all();
+  if (expirer_.joinable()) expirer_.join();
+  deps_.ledger->CancelAllWaiters(absl::UnavailableError("node is shutting down"));
+}
+
+void LedgerServiceImpl::ExpireLoop() {
+  std::unique_lock lock(expire_mu_);
+  while (!expire_cv_.wait_for(lock, kExpireEvery, [this] { return stop_; })) {
+    deps_.ledger->ExpireWaiters(absl::Now());
+  }
+}
+
+namespace {
+
+void FillCommitted(const CommittedEntry& done, coalition::v1::SubmitResponse* resp) {
+  resp->set_committed(true);
+  resp->set_log_index(done.log_index);
+  resp->set_height(done.height);
+  resp->set_commit_time_ms(done.block_time_ms);
+  *resp->mutable_outcome() = done.outcome;
+}
+
+// One Submit call that waits for its commit. Finished exactly once: by the ledger's callback
+// (commit, server deadline, shutdown) or, when the client goes away, through OnCancel.
+class SubmitReactor final : public grpc::ServerUnaryReactor {
+ public:
+  SubmitReactor(Ledger* ledger, Metrics* metrics, coalition::v1::SubmitResponse* resp,
+                std::chrono::steady_clock::time_point start)
+      : ledger_(ledger), metrics_(metrics), resp_(resp), start_(start) {}
+
+  void Wait(const std::string& digest, absl::Time deadline) {
+    const uint64_t ticket = ledger_->WhenCommitted(
+        digest, deadline, [this](absl::StatusOr<CommittedEntry> done) { Done(std::move(done)); });
+    std::lock_guard lock(mu_);
+    ticket_ = ticket;
+    if (cancelled_ && ticket_ != 0) {
+      ledger_->CancelWaiter(ticket_, absl::CancelledError("call cancelled by the client"));
+    }
+  }
+
+  void OnCancel() override {
+    uint64_t ticket = 0;
+    {
+      std::lock_guard lock(mu_);
+      cancelled_ = true;
+      ticket = ticket_;
+    }
+    if (ticket != 0) {
+      ledger_->CancelWaiter(ticket, absl::CancelledError("call cancelled by the client"));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void Done(absl::StatusOr<CommittedEntry> done) {
+    if (!done.ok()) {
+      Finish(ToGrpc(done.status()));
+      return;
+    }
+    FillCommitted(*done, resp_);
+    metrics_->commit_latency_ms().Observe(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+            .count());
+    Finish(grpc::Status::OK);
+  }
+
+  Ledger* const ledger_;
+  Metrics* const metrics_;
+  coalition::v1::SubmitResponse* const resp_;
+  const std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+  uint64_t ticket_ = 0;  // guarded by mu_
+  bool cancelled_ = false;  // guarded by mu_
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* LedgerServiceImpl::Submit(grpc::CallbackServerContext* ctx,
+                                                    const coalition::v1::SubmitRequest* req,
+                                                    coalition::v1::SubmitResponse* resp) {
   const auto start = std::chrono::steady_clock::now();
+  std::string digest;
+  bool wait = false;
+  const grpc::Status st = Admit(*req, resp, &digest, &wait);
+  if (!st.ok() || !wait) {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(st);
+    return reactor;
+  }
+  auto* reactor = new SubmitReactor(deps_.ledger, deps_.metrics, resp, start);
+  reactor->Wait(digest, DeadlineOf(ctx));
+  return reactor;
+}
+
+grpc::Status LedgerServiceImpl::Admit(const coalition::v1::SubmitRequest& req,
+                                      coalition::v1::SubmitResponse* resp, std::string* digest_out,
+                                      bool* wait) {
   auto& metrics = *deps_.metrics;
   auto reject = [&](const absl::Status& st) {
     metrics
@@ -39,8 +142,8 @@ grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
         .fetch_add(1);
     return ToGrpc(st);
   };
-  if (!req->has_envelope()) return reject(absl::InvalidArgumentError("envelope: missing"));
-  const auto& env = req->envelope();
+  if (!req.has_envelope()) return reject(absl::InvalidArgumentError("envelope: missing"));
+  const auto& env = req.envelope();
   const size_t bytes = env.ByteSizeLong();
   if (bytes > deps_.limits.entry_bytes_max) {
     return reject(absl::InvalidArgumentError("envelope: " + std::to_string(bytes) +
@@ -53,11 +156,7 @@ grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
   if (auto idx = deps_.ledger->IndexOfDigest(digest); idx.ok()) {
     auto rec = deps_.ledger->GetEntry(*idx);
     if (rec.ok()) {
-      resp->set_committed(true);
-      resp->set_log_index(*idx);
-      resp->set_height(rec->height());
-      resp->set_commit_time_ms(rec->block_time_ms());
-      *resp->mutable_outcome() = rec->outcome();
+      FillCommitted({*idx, rec->height(), rec->block_time_ms(), rec->outcome()}, resp);
       return grpc::Status::OK;
     }
   }
@@ -72,16 +171,8 @@ grpc::Status LedgerServiceImpl::Submit(grpc::ServerContext* ctx,
   } else if (!absl::IsAlreadyExists(added)) {
     return reject(added);
   }
-  if (!req->wait_for_commit()) return grpc::Status::OK;
-  auto done = deps_.ledger->WaitForDigest(digest, DeadlineOf(ctx));
-  if (!done.ok()) return ToGrpc(done.status());
-  resp->set_committed(true);
-  resp->set_log_index(done->log_index);
-  resp->set_height(done->height);
-  resp->set_commit_time_ms(done->block_time_ms);
-  *resp->mutable_outcome() = done->outcome;
-  metrics.commit_latency_ms().Observe(
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  *digest_out = digest;
+  *wait = req.wait_for_commit();
   return grpc::Status::OK;
 }
 

@@ -6,8 +6,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "coalition/v1/services.grpc.pb.h"
 #include "node/config.h"
@@ -36,11 +39,19 @@ struct ServiceDeps {
   std::function<void(coalition::v1::StatusResponse*)> fill_status;
 };
 
-class LedgerServiceImpl final : public coalition::v1::LedgerService::Service {
+// Submit is a callback method: a client waiting for its entry to commit holds no server thread
+// (a thread per waiting call made gRPC's sync server create and end a thread per request).
+class LedgerServiceImpl final
+    : public coalition::v1::LedgerService::WithCallbackMethod_Submit<
+          coalition::v1::LedgerService::Service> {
  public:
   explicit LedgerServiceImpl(ServiceDeps deps);
-  grpc::Status Submit(grpc::ServerContext* ctx, const coalition::v1::SubmitRequest* req,
-                      coalition::v1::SubmitResponse* resp) override;
+  ~LedgerServiceImpl() override;
+  grpc::ServerUnaryReactor* Submit(grpc::CallbackServerContext* ctx,
+                                   const coalition::v1::SubmitRequest* req,
+                                   coalition::v1::SubmitResponse* resp) override;
+  // Answers every call still waiting for a commit with UNAVAILABLE (before the server shuts down).
+  void Shutdown();
   grpc::Status GetEntry(grpc::ServerContext* ctx, const coalition::v1::GetEntryRequest* req,
                         coalition::v1::GetEntryResponse* resp) override;
   grpc::Status Follow(grpc::ServerContext* ctx, const coalition::v1::FollowRequest* req,
@@ -49,8 +60,21 @@ class LedgerServiceImpl final : public coalition::v1::LedgerService::Service {
                       coalition::v1::StatusResponse* resp) override;
 
  private:
+  // Admission of one submitted entry; OK with `resp` filled when the call can be answered now.
+  // Sets *wait when the caller should wait for the commit of `*digest`.
+  grpc::Status Admit(const coalition::v1::SubmitRequest& req, coalition::v1::SubmitResponse* resp,
+                     std::string* digest, bool* wait);
+  void ExpireLoop();
+
+  static constexpr auto kExpireEvery = std::chrono::milliseconds(100);
+
   ServiceDeps deps_;
   std::atomic<uint64_t> follow_streams_{0};
+  // Ends waits that passed the server's own limit (client deadlines end them through OnCancel).
+  std::mutex expire_mu_;
+  std::condition_variable expire_cv_;
+  bool stop_ = false;  // guarded by expire_mu_
+  std::thread expirer_;
 };
 
 class ProofServiceImpl final : public coalition::v1::ProofService::Service {

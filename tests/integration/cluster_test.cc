@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "crypto/bytes.h"
 #include "crypto/dsse.h"
@@ -195,6 +196,60 @@ TEST_F(ClusterTest, WholeClusterKillKeepsEveryAcknowledgedEntry) {
   coalition::v1::SubmitResponse resp;
   ASSERT_TRUE(Submit(2, Attestation(*key, "cloud-a", "after-restart"), true, &resp).ok());
   ASSERT_TRUE(Converged(resp.log_index() + 1));
+}
+
+// Threads of a running process (0 when it cannot be read).
+int ThreadsOf(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("Threads:", 0) == 0) return std::stoi(line.substr(8));
+  }
+  return 0;
+}
+
+// A call waiting for its entry to commit holds no server thread (the sync server made one per
+// call), ends at the client's deadline with DEADLINE_EXCEEDED, and its entry still commits once
+// the quorum is back.
+TEST_F(ClusterTest, WaitingSubmitsHoldNoThreadAndEndAtTheClientDeadline) {
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  ASSERT_TRUE(tools::DevnetKillNode(dir_, 2).ok());
+  ASSERT_TRUE(tools::DevnetKillNode(dir_, 3).ok());  // no quorum: nothing commits
+  const int pid = nodes_[0].pid;
+  const int threads_before = ThreadsOf(pid);
+  ASSERT_GT(threads_before, 0);
+  constexpr int kCalls = 200;
+  std::vector<coalition::v1::Envelope> envs;
+  for (int i = 0; i < kCalls; ++i) {
+    envs.push_back(Attestation(*key, "cloud-a", "waiting-" + std::to_string(i)));
+  }
+  std::vector<grpc::StatusCode> codes(kCalls, grpc::StatusCode::OK);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCalls; ++i) {
+    callers.emplace_back([&, i] {
+      coalition::v1::SubmitResponse resp;
+      codes[i] = Submit(0, envs[i], /*wait=*/true, &resp, /*deadline_ms=*/6000).error_code();
+    });
+  }
+  const auto waiting = [&] { return MetricValue(MetricsPage(0), "coal_submits_waiting"); };
+  EXPECT_TRUE(WaitFor([&] { return waiting() == kCalls; }, 5s)) << waiting();
+  const int threads_waiting = ThreadsOf(pid);
+  EXPECT_LT(threads_waiting, threads_before + 32)
+      << "threads before " << threads_before << ", with " << kCalls << " waiting calls "
+      << threads_waiting;
+  for (auto& t : callers) t.join();
+  for (int i = 0; i < kCalls; ++i) {
+    EXPECT_EQ(codes[i], grpc::StatusCode::DEADLINE_EXCEEDED) << "call " << i;
+  }
+  EXPECT_TRUE(WaitFor([&] { return waiting() == 0; }, 5s)) << waiting();
+  ASSERT_TRUE(tools::DevnetStartNode(dir_, 2, BinDir() + "/coalition-node").ok());
+  ASSERT_TRUE(tools::DevnetStartNode(dir_, 3, BinDir() + "/coalition-node").ok());
+  coalition::v1::SubmitResponse resp;
+  const auto st = Submit(1, envs[7], /*wait=*/true, &resp);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_TRUE(resp.committed());
+  ASSERT_TRUE(Converged(kCalls));
 }
 
 TEST_F(ClusterTest, PeerWithoutOrWithForeignCertificateIsRefused) {
