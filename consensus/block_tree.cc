@@ -52,7 +52,7 @@ std::vector<const Block*> BlockTree::Ancestors(const std::string& id, size_t cou
   return out;
 }
 
-void BlockTree::KeepDescendantsOf(const std::string& id) {
+std::vector<Block> BlockTree::KeepDescendantsOf(const std::string& id) {
   std::vector<const Block*> by_height;
   by_height.reserve(blocks_.size());
   for (const auto& [_, b] : blocks_) by_height.push_back(&b);
@@ -62,21 +62,28 @@ void BlockTree::KeepDescendantsOf(const std::string& id) {
   for (const Block* b : by_height) {
     if (keep.count(b->parent_id())) keep.insert(b->id());
   }
+  std::vector<Block> dropped;
   for (auto it = blocks_.begin(); it != blocks_.end();) {
-    it = keep.count(it->first) ? std::next(it) : blocks_.erase(it);
+    if (keep.count(it->first)) {
+      ++it;
+      continue;
+    }
+    dropped.push_back(std::move(it->second));
+    it = blocks_.erase(it);
   }
   root_id_ = id;
+  return dropped;
 }
 
-void BlockTree::PruneTo(const std::string& id) {
+std::vector<Block> BlockTree::PruneTo(const std::string& id) {
   COAL_CHECK(Contains(id));
-  KeepDescendantsOf(id);
+  return KeepDescendantsOf(id);
 }
 
-void BlockTree::Reset(Block root) {
+std::vector<Block> BlockTree::Reset(Block root) {
   const std::string id = root.id();
   blocks_[id] = std::move(root);
-  KeepDescendantsOf(id);
+  return KeepDescendantsOf(id);
 }
 
 bool BlockTree::AnyPayloadAboveRoot() const {

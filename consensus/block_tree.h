@@ -38,16 +38,18 @@ class BlockTree {
   // Up to `count` blocks starting at `id` and walking parent-wards (the root included).
   std::vector<const coalition::v1::Block*> Ancestors(const std::string& id, size_t count) const;
 
-  // Makes `id` (in the tree) the root and drops every block that does not descend from it.
-  void PruneTo(const std::string& id);
-  // Makes `root` the root (present or not) and keeps only its descendants already in the tree.
-  void Reset(coalition::v1::Block root);
+  // Makes `id` (in the tree) the root and drops every block that does not descend from it;
+  // returns the dropped blocks.
+  std::vector<coalition::v1::Block> PruneTo(const std::string& id);
+  // Makes `root` the root (present or not) and keeps only its descendants already in the tree;
+  // returns the dropped blocks.
+  std::vector<coalition::v1::Block> Reset(coalition::v1::Block root);
 
   bool AnyPayloadAboveRoot() const;
   std::vector<coalition::v1::Block> BlocksAboveRoot() const;
 
  private:
-  void KeepDescendantsOf(const std::string& id);
+  std::vector<coalition::v1::Block> KeepDescendantsOf(const std::string& id);
 
   std::map<std::string, coalition::v1::Block> blocks_;  // includes the root
   std::string root_id_;

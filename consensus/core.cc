@@ -3,6 +3,7 @@
 #include "consensus/core.h"
 
 #include <algorithm>
+#include <set>
 
 #include "consensus/core_state.h"
 #include "consensus/encoding.h"
@@ -207,7 +208,13 @@ void CoreAccess::TryCommit() {
     s.out->commits.push_back(std::move(cb));
   }
   const std::string new_root = b0->id();
-  s.tree.PruneTo(new_root);
+  std::set<std::string> committed_ids = {s.tree.root().id()};  // the earlier commit, and these
+  for (const Block* b : path) committed_ids.insert(b->id());
+  for (Block& dropped : s.tree.PruneTo(new_root)) {
+    if (!committed_ids.count(dropped.id()) && !dropped.payload().empty()) {
+      s.out->abandoned_payloads.push_back(std::move(*dropped.mutable_payload()));
+    }
+  }
   const uint64_t committed = s.tree.root().height();
   for (auto it = s.pending.begin(); it != s.pending.end();) {
     it = it->second.block.height() <= committed ? s.pending.erase(it) : std::next(it);
@@ -226,10 +233,22 @@ int64_t CoreAccess::RoundTimeoutMs() const {
   return std::min(t, s.config.max_timeout_ms);
 }
 
+bool CoreAccess::LeaderSilent(uint64_t round) const {
+  const uint32_t leader = s.leader->Leader(round);
+  if (leader == s.config.self || leader >= s.heard_ms.size()) return false;
+  return s.now_ms - s.heard_ms[leader] >
+         std::max<int64_t>(kSilentAfterBaseTimeouts * s.config.base_timeout_ms,
+                           kSilentAfterMsPerValidator * s.n);
+}
+
 void CoreAccess::EnterRound(uint64_t round) {
   if (round <= s.round) return;
   s.round = round;
-  s.round_deadline_ms = s.now_ms + RoundTimeoutMs();
+  s.round_deadline_ms =
+      s.now_ms + (LeaderSilent(round) ? std::max(kSilentLeaderTimeoutMinMs,
+                                                 s.config.base_timeout_ms /
+                                                     kSilentLeaderTimeoutDivisor)
+                                      : RoundTimeoutMs());
   // Votes for round r-1 are still useful (we may lead r); older aggregations are not.
   s.votes.erase(s.votes.begin(), s.votes.lower_bound(round > 1 ? round - 1 : 0));
   s.timeouts.erase(s.timeouts.begin(), s.timeouts.lower_bound(round));
@@ -508,6 +527,7 @@ Actions Core::Start(int64_t now_ms) {
   s.out = &out;
   s.now_ms = now_ms;
   s.started = true;
+  s.heard_ms.assign(s.n, now_ms);  // everybody is presumed up until proven silent
   CoreAccess a{*this, s};
   a.TryCommit();
   // Resume in the round after our highest certificate, and never below a round we already voted
@@ -534,6 +554,7 @@ Actions Core::OnMessage(uint32_t from, const ConsensusMessage& message, int64_t 
   if (from >= s.n || from == s.config.self) {
     a.Count(Reject::kMalformed);
   } else {
+    if (from < s.heard_ms.size()) s.heard_ms[from] = s.now_ms;
     a.OnMessage(from, message);
   }
   a.Finish();

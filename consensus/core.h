@@ -109,6 +109,9 @@ struct Actions {
   std::vector<Send> sends;
   std::vector<coalition::v1::ConsensusMessage> broadcasts;
   std::vector<coalition::v1::CommittedBlock> commits;  // ascending height, no gaps
+  // Payloads of blocks dropped from the tree without being committed (they are off the committed
+  // chain): their entries may be proposed again at once instead of waiting out their lease.
+  std::vector<std::string> abandoned_payloads;
   std::optional<int64_t> timer_deadline_ms;
   std::optional<uint64_t> payload_request_round;
   std::vector<FetchRequest> fetches;

@@ -126,7 +126,14 @@ void CoreAccess::TryVote(const Block& b) {
   *s.safety.mutable_last_vote() = *v;
   s.safety_dirty = true;
   *v->mutable_high_qc() = s.high_qc;
-  SendTo(s.leader->Leader(b.round() + 1), std::move(m));
+  const uint32_t next = s.leader->Leader(b.round() + 1);
+  // When the next leader is silent (presumed down), the leader after it gathers the QC as well
+  // and shares it, so this block is not abandoned when the silent leader's round times out.
+  if (LeaderSilent(b.round() + 1)) {
+    const uint32_t after = s.leader->Leader(b.round() + 2);
+    if (after != next) SendTo(after, m);
+  }
+  SendTo(next, std::move(m));
 }
 
 void CoreAccess::OnVote(uint32_t from, const coalition::v1::Vote& v) {
@@ -136,7 +143,9 @@ void CoreAccess::OnVote(uint32_t from, const coalition::v1::Vote& v) {
     return Count(Reject::kMalformed);
   }
   if (v.has_high_qc() && !ProcessQc(v.high_qc(), from)) return;
-  if (s.leader->Leader(v.round() + 1) != s.config.self) return;  // not ours to aggregate
+  // Ours to aggregate as the next leader, or as the one after it (stand-in for a silent leader).
+  const bool next_leader = s.leader->Leader(v.round() + 1) == s.config.self;
+  if (!next_leader && s.leader->Leader(v.round() + 2) != s.config.self) return;
   if (v.round() + 1 < s.round) {
     MaybeSendSync(from, v.round());
     return Count(Reject::kStaleRound);
@@ -168,6 +177,9 @@ void CoreAccess::OnVote(uint32_t from, const coalition::v1::Vote& v) {
             [](const auto& a, const auto& b) { return a.signer() < b.signer(); });
   RememberVerified(QuorumCertDigest(formed));
   ApplyQc(formed, from);
+  // As a stand-in nobody else learns of the QC from a proposal: tell them, so they enter the
+  // silent leader's round (and time it out) instead of waiting out this one.
+  if (!next_leader) s.out->broadcasts.push_back(SyncMessage());
 }
 
 void CoreAccess::OnTimeout(uint32_t from, const coalition::v1::Timeout& t) {

@@ -60,6 +60,14 @@ void Mempool::Lease(const std::vector<std::string>& digests, int64_t now_ms) {
   }
 }
 
+void Mempool::Release(const std::vector<std::string>& digests) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& d : digests) {
+    auto it = items_.find(d);
+    if (it != items_.end()) it->second.leased_until_ms = 0;
+  }
+}
+
 void Mempool::RemoveCommitted(const std::vector<std::string>& digests) {
   absl::MutexLock lock(&mu_);
   for (const auto& d : digests) {

@@ -39,6 +39,10 @@ class Mempool {
   // Marks digests as seen in a proposal by another leader (leases them, if present).
   void Lease(const std::vector<std::string>& digests, int64_t now_ms);
 
+  // Ends the leases of these digests (their block left the chain uncommitted): Take offers them
+  // again at once.
+  void Release(const std::vector<std::string>& digests);
+
   // Removes committed entries and remembers their digests (bounded) so late forwards are ignored.
   void RemoveCommitted(const std::vector<std::string>& digests);
 

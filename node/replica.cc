@@ -229,6 +229,19 @@ absl::Status Replica::ValidatePayload(const std::string& payload) {
   return absl::OkStatus();
 }
 
+void Replica::ReleaseAbandoned(const std::string& payload) {
+  coalition::v1::BlockPayload p;
+  if (!p.ParseFromString(payload)) return;
+  std::vector<std::string> digests;
+  digests.reserve(p.entries_size());
+  for (const auto& e : p.entries()) digests.push_back(crypto::EnvelopeDigest(e));
+  deps_.mempool->Release(digests);
+  deps_.metrics
+      ->Counter("coal_abandoned_entries_total",
+                "Entries of blocks that left the chain uncommitted (offered again at once)")
+      .fetch_add(digests.size());
+}
+
 // Safety state and new blocks go down in one synced batch: one fsync per step, not two.
 absl::Status Replica::PersistConsensus(const coalition::v1::SafetyState* safety,
                                        const std::vector<coalition::v1::Block>& blocks) {
@@ -302,6 +315,7 @@ void Replica::Handle(consensus::Actions actions) {
     for (const auto& msg : actions.broadcasts) Broadcast(msg);
   }
   for (const auto& cb : actions.commits) ApplyCommitted(cb);
+  for (const auto& payload : actions.abandoned_payloads) ReleaseAbandoned(payload);
   if (actions.timer_deadline_ms) timer_deadline_ms_ = *actions.timer_deadline_ms;
   if (actions.payload_request_round) {
     payload_round_ = *actions.payload_request_round;

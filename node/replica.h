@@ -105,6 +105,8 @@ class Replica {
   void SendTo(uint32_t peer, const coalition::v1::ConsensusMessage& msg);
   void Broadcast(const coalition::v1::ConsensusMessage& msg);
   absl::Status ValidatePayload(const std::string& payload);
+  // Ends the mempool leases of the entries of a block that left the chain uncommitted.
+  void ReleaseAbandoned(const std::string& payload);
 
   static constexpr size_t kEventQueueMax = 65536;
   static constexpr size_t kForwardBatchMax = 512;

@@ -134,9 +134,20 @@ TEST(Scenario, LeaderCrashTimeoutCertificate) {
   c.DeliverAll();
   for (uint32_t i : {0u, 1u, 3u}) {
     const auto& commits = c.commits(i);
-    // B4 and B5 follow, but leader(6) is node 2 again: QC(B5) is never formed, so only the
-    // 2-chain B3 <- B4 (QC(B4) travels in B5) completes.
-    ASSERT_EQ(commits.size(), 1u) << "node " << i;
+    // B4 and B5 follow. Leader(6) is node 2 again, silent by now, so the voters of B5 also send
+    // their votes to leader(7) = node 3, which forms QC(B5) as a stand-in and shares it in a
+    // sync: the 2-chains B3 <- B4 and B4 <- B5 both complete.
+    ASSERT_EQ(Rounds(commits), (std::vector<uint64_t>{3, 4})) << "node " << i;
+    EXPECT_EQ(commits[1].commit_qc().round(), 5u);
+    EXPECT_TRUE(c.core(i)->VerifyCommitted(commits[1]).ok());
+    EXPECT_EQ(c.core(i)->round(), 6u);
+    // B1 was never certified; committing B3 (which extends genesis) drops it from the tree, and
+    // its payload is reported so its entries can be proposed again at once.
+    std::vector<std::string> abandoned;
+    for (const Actions& a : c.bundles(i)) {
+      abandoned.insert(abandoned.end(), a.abandoned_payloads.begin(), a.abandoned_payloads.end());
+    }
+    EXPECT_EQ(abandoned, std::vector<std::string>{"payload-r1"}) << "node " << i;
     const Block& first = commits[0].block();
     EXPECT_EQ(first.round(), 3u);
     EXPECT_EQ(first.height(), 1u);
@@ -350,6 +361,35 @@ TEST(Scenario, BlockOnAPendingChainFetchesItsMissingAncestorAgain) {
   const auto votes = VotesIn(a);
   ASSERT_EQ(votes.size(), 1u);
   EXPECT_EQ(votes[0].block_id(), chain.b4.id());
+}
+
+// Liveness: a round led by a validator nothing has arrived from for two base timeouts (crashed,
+// cut off) times out after a tenth of the base timeout, with no backoff; a leader heard from
+// recently keeps the full timeout. Node 0 reaches round 3 (leader 3) through QC(b2) in a sync.
+TEST(Scenario, RoundOfASilentLeaderTimesOutQuickly) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  constexpr int64_t kStart = 1000;
+  constexpr int64_t kLater = kStart + 2 * 1000 + 1;  // past the silence window (base 1000 ms)
+  const auto deadline_in_round_3 = [&](bool heard_from_3) -> std::optional<int64_t> {
+    auto core = Core::Create(c.MakeConfig(0), Recovery{});
+    EXPECT_TRUE(core.ok());
+    (*core)->Start(kStart);
+    (*core)->OnMessage(1, Proposal(chain.b1), kLater - 30);
+    (*core)->OnMessage(2, Proposal(chain.b2), kLater - 20);
+    coalition::v1::ConsensusMessage sync;
+    if (heard_from_3) {
+      *sync.mutable_sync()->mutable_high_qc() = chain.qc1;
+      (*core)->OnMessage(3, sync, kLater - 10);
+    }
+    *sync.mutable_sync()->mutable_high_qc() = chain.qc2;
+    Actions a = (*core)->OnMessage(1, sync, kLater);
+    EXPECT_EQ((*core)->round(), 3u);
+    EXPECT_EQ((*core)->committed_height(), 1u);  // QC(b2) commits b1: no backoff either way
+    return a.timer_deadline_ms;
+  };
+  EXPECT_EQ(deadline_in_round_3(/*heard_from_3=*/false), kLater + 100);
+  EXPECT_EQ(deadline_in_round_3(/*heard_from_3=*/true), kLater + 1000);
 }
 
 }  // namespace

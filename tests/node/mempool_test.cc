@@ -51,6 +51,21 @@ TEST(MempoolTest, TakeLeasesUntilExpiry) {
   EXPECT_EQ(after_lease.size(), 2u);  // a and b again; c leased until 150
 }
 
+// Entries of a block that left the chain uncommitted are offered again at once, not after the
+// lease; releasing what is not pooled (committed meanwhile) does nothing.
+TEST(MempoolTest, ReleaseEndsTheLeaseAtOnce) {
+  Mempool pool(10, 1000, /*lease_ms=*/3000);
+  for (const char* d : {"a", "b", "c"}) ASSERT_TRUE(pool.Add(d, Env(d), 10).ok());
+  ASSERT_EQ(pool.Take(10, 1000, /*now_ms=*/0).size(), 3u);
+  EXPECT_TRUE(pool.Take(10, 1000, 10).empty());
+  pool.Release({"a", "c", "gone"});
+  auto again = pool.Take(10, 1000, 20);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[0].payload(), "a");
+  EXPECT_EQ(again[1].payload(), "c");
+  EXPECT_EQ(pool.size(), 3u);
+}
+
 TEST(MempoolTest, CommittedAreRemovedAndRemembered) {
   Mempool pool(10, 1000);
   ASSERT_TRUE(pool.Add("a", Env("a"), 10).ok());
