@@ -78,6 +78,16 @@ absl::Status Ledger::Load() {
 
 absl::StatusOr<std::vector<std::string>> Ledger::Apply(
     const coalition::v1::CommittedBlock& committed) {
+  std::vector<std::pair<Waiter, CommittedEntry>> ready;
+  auto digests = ApplyLocked(committed, &ready);
+  // Outside every lock: a callback may read the ledger (tree_size, proofs) without deadlocking.
+  for (auto& [w, entry] : ready) std::move(w.done)(entry);
+  return digests;
+}
+
+absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
+    const coalition::v1::CommittedBlock& committed,
+    std::vector<std::pair<Waiter, CommittedEntry>>* ready) {
   const auto& block = committed.block();
   {
     absl::MutexLock lock(&mu_);
@@ -150,7 +160,6 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
     return st;
   }
   log_->Commit();
-  std::vector<std::pair<Waiter, CommittedEntry>> ready;
   {
     absl::MutexLock lock(&mu_);
     height_ = block.height();
@@ -162,8 +171,11 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
       recent_order_.push_back(digests[i]);
       auto it = waiters_by_digest_.find(digests[i]);
       if (it == waiters_by_digest_.end()) continue;
-      for (uint64_t ticket : it->second) {
-        if (auto w = TakeWaiter(ticket)) ready.emplace_back(std::move(*w), results[i]);
+      // TakeWaiter edits this list: walk a copy taken out of the map.
+      const std::vector<uint64_t> tickets = std::move(it->second);
+      waiters_by_digest_.erase(it);
+      for (uint64_t ticket : tickets) {
+        if (auto w = TakeWaiter(ticket)) ready->emplace_back(std::move(*w), results[i]);
       }
     }
     while (recent_order_.size() > kRecentCommitsMax) {
@@ -172,7 +184,6 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
     }
   }
   committed_cv_.SignalAll();
-  for (auto& [w, entry] : ready) std::move(w.done)(entry);
   return digests;
 }
 
@@ -323,19 +334,19 @@ std::optional<Ledger::Waiter> Ledger::TakeWaiter(uint64_t ticket) {
 
 uint64_t Ledger::WhenCommitted(const std::string& digest, absl::Time deadline,
                                CommitCallback done) {
-  std::optional<CommittedEntry> committed;
+  absl::StatusOr<CommittedEntry> now_answer = absl::UnavailableError("node is shutting down");
   {
     absl::MutexLock lock(&mu_);
     if (auto it = recent_.find(digest); it != recent_.end()) {
-      committed = it->second;
-    } else {
+      now_answer = it->second;
+    } else if (!waiters_closed_) {
       const uint64_t ticket = next_ticket_++;
       waiters_.emplace(ticket, Waiter{digest, deadline, std::move(done)});
       waiters_by_digest_[digest].push_back(ticket);
       return ticket;
     }
   }
-  std::move(done)(*committed);
+  std::move(done)(std::move(now_answer));
   return 0;
 }
 
@@ -369,6 +380,7 @@ void Ledger::CancelAllWaiters(const absl::Status& why) {
   std::vector<Waiter> all;
   {
     absl::MutexLock lock(&mu_);
+    waiters_closed_ = true;
     for (auto& [ticket, w] : waiters_) all.push_back(std::move(w));
     waiters_.clear();
     waiters_by_digest_.clear();

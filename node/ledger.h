@@ -112,6 +112,7 @@ class Ledger {
   void CancelWaiter(uint64_t ticket, const absl::Status& why);
   // Runs the callbacks of waiters whose deadline is at or before `now` with DEADLINE_EXCEEDED.
   void ExpireWaiters(absl::Time now);
+  // Also closes waiting: later WhenCommitted calls are answered UNAVAILABLE at once.
   void CancelAllWaiters(const absl::Status& why);
   size_t waiters() const;
   // Blocks until tree_size() > index or the deadline passes; returns the tree size.
@@ -145,8 +146,12 @@ class Ledger {
     CommitCallback done;
   };
   uint64_t next_ticket_ ABSL_GUARDED_BY(mu_) = 1;
+  bool waiters_closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<uint64_t>> waiters_by_digest_ ABSL_GUARDED_BY(mu_);
+  absl::StatusOr<std::vector<std::string>> ApplyLocked(
+      const coalition::v1::CommittedBlock& block,
+      std::vector<std::pair<Waiter, CommittedEntry>>* ready);
   // Takes the waiter out (nullopt when it already ran).
   std::optional<Waiter> TakeWaiter(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
