@@ -100,6 +100,11 @@ void CoreAccess::DrainSelf() {
 void CoreAccess::Finish() {
   DrainSelf();
   RetryFetches();
+  if (s.highest_known_commit_height > s.tree.root().height()) {
+    if (s.behind_since_ms == 0) s.behind_since_ms = std::max<int64_t>(s.now_ms, 1);
+  } else {
+    s.behind_since_ms = 0;
+  }
   if (s.safety_dirty) {
     *s.safety.mutable_high_qc() = s.high_qc;
     if (s.high_tc.round() > 0) *s.safety.mutable_high_tc() = s.high_tc;
@@ -236,7 +241,14 @@ int64_t CoreAccess::RoundTimeoutMs() const {
 bool CoreAccess::LeaderSilent(uint64_t round) const {
   const uint32_t leader = s.leader->Leader(round);
   if (leader == s.config.self || leader >= s.heard_ms.size()) return false;
-  return s.now_ms - s.heard_ms[leader] >
+  // Measured against the validator heard from last, not our clock: when this node itself stalls
+  // (a long fsync, a paused VM) or is cut off from everyone, all its peers age alike and none
+  // looks silent.
+  int64_t latest = 0;
+  for (uint32_t i = 0; i < s.heard_ms.size(); ++i) {
+    if (i != s.config.self) latest = std::max(latest, s.heard_ms[i]);
+  }
+  return latest - s.heard_ms[leader] >
          std::max<int64_t>(kSilentAfterBaseTimeouts * s.config.base_timeout_ms,
                            kSilentAfterMsPerValidator * s.n);
 }
@@ -631,6 +643,7 @@ Actions Core::AdvanceTo(const CommittedBlock& block, int64_t now_ms) {
 uint64_t Core::round() const { return s_->round; }
 uint64_t Core::committed_height() const { return s_->tree.root().height(); }
 uint64_t Core::HighestKnownCommitHeight() const { return s_->highest_known_commit_height; }
+int64_t Core::BehindSinceMs() const { return s_->behind_since_ms; }
 bool Core::PayloadAwaitsCommit() const {
   if (s_->tree.AnyPayloadAboveRoot()) return true;
   for (const Block* b : s_->tree.Ancestors(s_->high_qc.block_id(), 2)) {

@@ -20,8 +20,9 @@
 //
 // Catch-up: a core that sees a QC for a block it lacks fetches the missing blocks from peers
 // (FetchBlocks in `sends`). A node far behind (HighestKnownCommitHeight() well above its own
-// height) fetches committed blocks by height from peers, checks each with VerifyCommittedBlock and,
-// after applying it, calls AdvanceTo.
+// height), or behind at all for a while (BehindSinceMs(): the blocks it misses may be below every
+// peer's tree root, where FetchBlocks cannot reach), fetches committed blocks by height from
+// peers, checks each with VerifyCommittedBlock and, after applying it, calls AdvanceTo.
 //
 // Thread safety: none. A Core must be used by one thread at a time (the node's consensus loop).
 #pragma once
@@ -153,6 +154,8 @@ class Core {
   uint64_t committed_height() const;
   // The highest committed height that any verified certificate has shown us.
   uint64_t HighestKnownCommitHeight() const;
+  // Since when (ms) HighestKnownCommitHeight() has been above our committed height; 0 when not.
+  int64_t BehindSinceMs() const;
   // True when a leader should propose now, even an empty block: an uncommitted block in the tree
   // carries a non-empty payload (it needs more rounds to commit), or the high QC's block or its
   // parent does (its commit is known here but reaches the others only with the next proposal).

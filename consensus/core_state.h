@@ -27,14 +27,15 @@ inline constexpr size_t kVerifiedCertCacheMax = 4096;
 inline constexpr size_t kProposalsPerRoundMax = 2;  // kept so an equivocation can be served
 inline constexpr size_t kSelfMessagesMax = 64;      // self-addressed messages per input
 inline constexpr int kBackoffExponentMax = 20;
-// A leader nothing has arrived from for kSilentAfterBaseTimeouts base timeouts, and at least
-// kSilentAfterMsPerValidator per validator (an idle cluster proposes an empty block every 150 ms,
-// so each leader is heard from every n * 150 ms even when nothing happens), is presumed down
-// (crashed, cut off). A round it leads times out after a tenth of the base timeout (at least the
-// floor) with no backoff, and votes for the round before it also go to the leader after it,
-// which forms that QC as a stand-in. Before, one dead validator cost a full backed-off timeout
-// every n rounds and 4 validators ran ~25x slower. Timeouts and who gathers votes are local
-// choices: this touches liveness only, never safety.
+// A leader is presumed down (crashed, cut off) when nothing has arrived from it for longer than
+// kSilentAfterBaseTimeouts base timeouts, and at least kSilentAfterMsPerValidator per validator,
+// counted back from the last message of any peer (an idle cluster proposes an empty block every
+// 150 ms, so each leader is heard from every n * 150 ms even when nothing happens). A round it
+// leads times out after a tenth of the base timeout (at least the floor) with no backoff, and
+// votes for the round before it also go to the leader after it, which forms that QC as a
+// stand-in. Before, one dead validator cost a full backed-off timeout every n rounds and 4
+// validators ran ~25x slower. Timeouts and who gathers votes are local choices: this touches
+// liveness only, never safety.
 inline constexpr int64_t kSilentAfterBaseTimeouts = 2;
 inline constexpr int64_t kSilentAfterMsPerValidator = 500;
 inline constexpr int64_t kSilentLeaderTimeoutDivisor = 10;
@@ -56,6 +57,7 @@ struct Core::State {
   coalition::v1::TimeoutCert high_tc;        // round 0 = none
   coalition::v1::QuorumCert best_commit_qc;  // highest QC with round == parent_round + 1
   uint64_t highest_known_commit_height = 0;
+  int64_t behind_since_ms = 0;  // since when highest_known_commit_height > our root; 0 = not behind
 
   uint64_t round = 0;
   int64_t round_deadline_ms = 0;

@@ -16,6 +16,7 @@ using storage::Column;
 
 constexpr char kSafetyKey[] = "consensus/safety";
 constexpr int64_t kCatchUpIntervalMs = 500;
+constexpr int64_t kCatchUpStuckMs = 1000;
 constexpr int64_t kPersistRetryMs = 500;
 
 int64_t NowMs() {
@@ -446,6 +447,10 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
 }
 
 void Replica::CatchUp() {
+  deps_.metrics
+      ->Counter("coal_catchups_total",
+                "Times this node, behind, fetched committed blocks by height from a peer")
+      .fetch_add(1);
   // Ask peers for committed blocks above our height; verify each against the validator set.
   for (size_t i = 0; i < peers_.size(); ++i) {
     if (!peers_[i] || !peers_[i]->connected()) continue;
@@ -539,8 +544,12 @@ void Replica::Loop() {
       Handle(core_->OnTimer(now));
     }
     MaybeAnswerPayload(now);
-    if (core_->HighestKnownCommitHeight() > deps_.ledger->height() + 2 &&
-        now >= last_catchup_ms_ + kCatchUpIntervalMs) {
+    // Far behind, or behind at all for a while: the missing blocks may lie below every peer's
+    // consensus tree (committed and pruned there), out of reach of block fetches.
+    const bool far = core_->HighestKnownCommitHeight() > deps_.ledger->height() + 2;
+    const bool stuck =
+        core_->BehindSinceMs() > 0 && now - core_->BehindSinceMs() >= kCatchUpStuckMs;
+    if ((far || stuck) && now >= last_catchup_ms_ + kCatchUpIntervalMs) {
       last_catchup_ms_ = now;
       CatchUp();
     }

@@ -392,5 +392,27 @@ TEST(Scenario, RoundOfASilentLeaderTimesOutQuickly) {
   EXPECT_EQ(deadline_in_round_3(/*heard_from_3=*/true), kLater + 1000);
 }
 
+// Catch-up: a node that knows of a commit above its own committed height reports since when
+// (BehindSinceMs), so the node can fetch committed blocks by height once that lasts — the blocks
+// it misses may be below every peer's tree root, where block fetches cannot reach (a simulator
+// run stalled that way with the lag under the "far behind" threshold). Caught up: 0 again.
+TEST(Scenario, BehindSinceReportsAKnownCommitAboveOurOwn) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  auto core = Core::Create(c.MakeConfig(2), Recovery{});
+  ASSERT_TRUE(core.ok());
+  (*core)->Start(1000);
+  EXPECT_EQ((*core)->BehindSinceMs(), 0);
+  (*core)->OnMessage(0, Proposal(chain.b4), 1004);  // carries QC(b3): b2 is committed
+  EXPECT_EQ((*core)->HighestKnownCommitHeight(), 2u);
+  EXPECT_EQ((*core)->committed_height(), 0u);
+  EXPECT_EQ((*core)->BehindSinceMs(), 1004);
+  (*core)->OnTimer(1500);
+  EXPECT_EQ((*core)->BehindSinceMs(), 1004);  // still behind: the time it started
+  (*core)->AdvanceTo(chain.committed_b2, 2100);
+  EXPECT_EQ((*core)->committed_height(), 2u);
+  EXPECT_EQ((*core)->BehindSinceMs(), 0);
+}
+
 }  // namespace
 }  // namespace coal::consensus::testing
