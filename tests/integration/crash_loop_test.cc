@@ -25,11 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoi(v) : fallback;
-}
-
 class CrashLoopTest : public DevnetTest {};
 
 TEST_F(CrashLoopTest, RandomKillsUnderLoadLoseNothing) {

@@ -23,11 +23,6 @@ using Mode = FaultProxy::Mode;
 
 constexpr int kNodes = 4;
 
-int EnvInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v ? std::atoi(v) : fallback;
-}
-
 int PortOf(const std::string& addr) { return std::atoi(addr.substr(addr.rfind(':') + 1).c_str()); }
 
 class PartitionTest : public DevnetTest {
