@@ -220,9 +220,12 @@ void CoreAccess::TryCommit() {
       s.out->abandoned_payloads.push_back(std::move(*dropped.mutable_payload()));
     }
   }
-  const uint64_t committed = s.tree.root().height();
+  DropPendingUpTo(s.tree.root().height());
+}
+
+void CoreAccess::DropPendingUpTo(uint64_t committed_height) {
   for (auto it = s.pending.begin(); it != s.pending.end();) {
-    it = it->second.block.height() <= committed ? s.pending.erase(it) : std::next(it);
+    it = it->second.block.height() <= committed_height ? s.pending.erase(it) : std::next(it);
   }
 }
 
@@ -622,10 +625,7 @@ Actions Core::AdvanceTo(const CommittedBlock& block, int64_t now_ms) {
       s.tree.Reset(block.block());
       s.highest_known_commit_height =
           std::max(s.highest_known_commit_height, block.block().height());
-      for (auto it = s.pending.begin(); it != s.pending.end();) {
-        it = it->second.block.height() <= block.block().height() ? s.pending.erase(it)
-                                                                   : std::next(it);
-      }
+      a.DropPendingUpTo(block.block().height());
       // Blocks that waited for the new root (or for blocks kept above it) connect now; without
       // this they, and every block built on them, would wait for a parent nobody fetches.
       std::vector<std::string> held = {block.block().id()};

@@ -126,6 +126,8 @@ struct CoreAccess {
   void ApplyQc(const coalition::v1::QuorumCert& qc, uint32_t from);
   void ApplyTc(const coalition::v1::TimeoutCert& tc);
   void TryCommit();
+  // Forgets pending blocks at or below a committed height: they can never connect.
+  void DropPendingUpTo(uint64_t committed_height);
   void EnterRound(uint64_t round);
   int64_t RoundTimeoutMs() const;
   // True when nothing arrived from `round`'s leader (not us) for long (kSilentAfter...).

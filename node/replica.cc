@@ -19,6 +19,14 @@ constexpr int64_t kCatchUpIntervalMs = 500;
 constexpr int64_t kCatchUpStuckMs = 1000;
 constexpr int64_t kPersistRetryMs = 500;
 
+// The digests of a block payload's entries, in order.
+std::vector<std::string> EntryDigests(const coalition::v1::BlockPayload& payload) {
+  std::vector<std::string> digests;
+  digests.reserve(payload.entries_size());
+  for (const auto& e : payload.entries()) digests.push_back(crypto::EnvelopeDigest(e));
+  return digests;
+}
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -223,19 +231,14 @@ absl::Status Replica::ValidatePayload(const std::string& payload) {
     return absl::InvalidArgumentError("payload has too many entries");
   }
   // Lease what other leaders proposed so we do not propose it again right away.
-  std::vector<std::string> digests;
-  digests.reserve(p.entries_size());
-  for (const auto& e : p.entries()) digests.push_back(crypto::EnvelopeDigest(e));
-  deps_.mempool->Lease(digests, NowMs());
+  deps_.mempool->Lease(EntryDigests(p), NowMs());
   return absl::OkStatus();
 }
 
 void Replica::ReleaseAbandoned(const std::string& payload) {
   coalition::v1::BlockPayload p;
   if (!p.ParseFromString(payload)) return;
-  std::vector<std::string> digests;
-  digests.reserve(p.entries_size());
-  for (const auto& e : p.entries()) digests.push_back(crypto::EnvelopeDigest(e));
+  const std::vector<std::string> digests = EntryDigests(p);
   deps_.mempool->Release(digests);
   deps_.metrics
       ->Counter("coal_abandoned_entries_total",
@@ -432,7 +435,7 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
   for (const auto& bytes : core_->PayloadsOnProposalBranch()) {
     coalition::v1::BlockPayload p;
     if (!p.ParseFromString(bytes)) continue;
-    for (const auto& e : p.entries()) on_branch.insert(crypto::EnvelopeDigest(e));
+    for (auto& d : EntryDigests(p)) on_branch.insert(std::move(d));
   }
   const uint64_t entries_max =
       std::min<uint64_t>(deps_.genesis.timing().max_block_entries(), deps_.limits.block_entries_max);
