@@ -23,6 +23,31 @@ absl::StatusOr<std::string> ReadPem(const std::string& path) {
 
 }  // namespace
 
+size_t TakeMergeable(std::deque<coalition::v1::PeerEnvelope>* queue,
+                     coalition::v1::PeerEnvelope* msg, size_t bytes_max) {
+  size_t taken = 0;
+  size_t bytes = msg->ByteSizeLong();
+  while (!queue->empty()) {
+    auto& next = queue->front();
+    if (next.sender() != msg->sender()) break;
+    if (next.has_consensus() && msg->has_consensus()) break;
+    if (next.has_cosignature() && msg->has_cosignature()) break;
+    const size_t next_bytes = next.ByteSizeLong();
+    if (bytes + next_bytes > bytes_max) break;
+    if (next.has_consensus()) *msg->mutable_consensus() = std::move(*next.mutable_consensus());
+    if (next.has_cosignature()) {
+      *msg->mutable_cosignature() = std::move(*next.mutable_cosignature());
+      msg->set_cosigned_size(next.cosigned_size());
+      msg->set_cosigned_root(std::move(*next.mutable_cosigned_root()));
+    }
+    for (auto& e : *next.mutable_entries()) *msg->add_entries() = std::move(e);
+    bytes += next_bytes;
+    queue->pop_front();
+    ++taken;
+  }
+  return taken;
+}
+
 absl::StatusOr<TlsFiles> LoadTlsFiles(const std::string& ca, const std::string& cert,
                                       const std::string& key) {
   TlsFiles f;
@@ -126,6 +151,8 @@ void PeerSender::Run() {
         }
         msg = std::move(queue_.front());
         queue_.pop_front();
+        // What queued up while the last write was on the wire leaves as one message.
+        merged_.fetch_add(TakeMergeable(&queue_, &msg, kMergedBytesMax));
       }
       if (!writer->Write(msg)) {
         healthy = false;

@@ -570,6 +570,10 @@ void Replica::Loop() {
           ->Labelled("coal_peer_send_dropped_total", "peer", p->info().id,
                      "Messages to a peer dropped (oldest first) because its queue was full")
           .store(p->dropped());
+      deps_.metrics
+          ->Labelled("coal_peer_send_merged_total", "peer", p->info().id,
+                     "Messages to a peer that left merged into an earlier one")
+          .store(p->merged());
     }
     deps_.metrics->Gauge("coal_round", "Current consensus round")
         .store(static_cast<int64_t>(core_->round()));
