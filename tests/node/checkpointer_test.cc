@@ -1,0 +1,70 @@
+// Checkpointer: 2f+1 cosignatures make a quorum checkpoint; a forged one is refused.
+#include "node/checkpointer.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+namespace coal::node {
+namespace {
+
+constexpr char kChain[] = "devnet-checkpointer-test";
+
+class CheckpointerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < 4; ++i) {
+      signers_.push_back(crypto::Ed25519Signer::Generate());
+      auto* v = genesis_.add_validators();
+      v->set_id("node-" + std::to_string(i));
+      v->set_public_key(signers_.back()->public_key());
+    }
+    for (uint32_t i = 0; i < 4; ++i) {
+      nodes_.push_back(std::make_unique<Checkpointer>(genesis_, kChain, i, signers_[i].get()));
+    }
+  }
+
+  static Hash Root(uint8_t b) {
+    Hash h;
+    h.fill(b);
+    return h;
+  }
+
+  // Validator i's cosignature of (size, root), as it would broadcast it.
+  coalition::v1::Cosignature CosignBy(uint32_t i, uint64_t size, const Hash& root) {
+    auto r = nodes_[i]->OnLogSize(size, root, /*now_ms=*/1'700'000'000'000);
+    EXPECT_TRUE(r.own.has_value());
+    return *r.own;
+  }
+
+  coalition::v1::Genesis genesis_;
+  std::vector<std::unique_ptr<crypto::Ed25519Signer>> signers_;
+  std::vector<std::unique_ptr<Checkpointer>> nodes_;
+};
+
+TEST_F(CheckpointerTest, ThreeOfFourCosignaturesMakeAQuorum) {
+  const Hash root = Root(7);
+  EXPECT_FALSE(nodes_[0]->OnLogSize(10, root, 1'700'000'000'000).quorum.has_value());
+  auto q = nodes_[0]->OnCosignature(1, 10, HashBytes(root), CosignBy(1, 10, root));
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_FALSE(q->has_value());
+  q = nodes_[0]->OnCosignature(2, 10, HashBytes(root), CosignBy(2, 10, root));
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_TRUE(q->has_value());
+  EXPECT_EQ((*q)->size(), 10u);
+  EXPECT_EQ((*q)->cosignatures_size(), 3);
+}
+
+TEST_F(CheckpointerTest, AForgedCosignatureIsRefusedWhileItCouldStillCount) {
+  const Hash root = Root(7);
+  (void)nodes_[0]->OnLogSize(10, root, 1'700'000'000'000);
+  auto forged = CosignBy(1, 10, root);
+  forged.mutable_sig()->back() ^= 1;
+  auto q = nodes_[0]->OnCosignature(1, 10, HashBytes(root), forged);
+  EXPECT_FALSE(q.ok());
+  EXPECT_EQ(q.status().code(), absl::StatusCode::kUnauthenticated) << q.status();
+}
+
+}  // namespace
+}  // namespace coal::node
