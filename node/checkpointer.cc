@@ -104,6 +104,15 @@ std::optional<coalition::v1::Checkpoint> Checkpointer::MaybeQuorum(uint64_t size
   return *cp;
 }
 
+bool CosignBeforeBlock(int64_t genesis_time_ms, uint32_t interval_ms, int64_t prev_ms,
+                       int64_t next_ms) {
+  if (interval_ms == 0) return false;
+  const auto window = [&](int64_t t) {
+    return t < genesis_time_ms ? -1 : (t - genesis_time_ms) / static_cast<int64_t>(interval_ms);
+  };
+  return window(next_ms) > window(prev_ms);
+}
+
 absl::StatusOr<coalition::v1::Checkpoint> CheckpointFromNote(const std::string& note,
                                                             uint64_t height) {
   ASSIGN_OR_RETURN(auto parsed, crypto::ParseNote(note));

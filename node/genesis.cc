@@ -84,6 +84,9 @@ absl::StatusOr<Genesis> ParseGenesisToml(const std::string& text) {
       static_cast<uint32_t>(c["max_block_bytes"].value_or(int64_t{4 << 20})));
   timing->set_max_clock_skew_ms(
       static_cast<uint32_t>(c["max_clock_skew_ms"].value_or(int64_t{2000})));
+  // Absent = 0 (cosign after every block): genesis files written before the field keep their hash.
+  timing->set_checkpoint_interval_ms(
+      static_cast<uint32_t>(c["checkpoint_interval_ms"].value_or(int64_t{0})));
 
   if (const auto* members = root["members"].as_array()) {
     int i = 0;
@@ -174,6 +177,11 @@ absl::Status ValidateGenesis(const Genesis& g) {
     return FieldError("min_notice_ms", "must not be negative");
   }
   if (g.timing().round_timeout_ms() == 0) return FieldError("consensus.round_timeout_ms", "zero");
+  if (g.timing().checkpoint_interval_ms() > kCheckpointIntervalMaxMs) {
+    return FieldError("consensus.checkpoint_interval_ms",
+                      "must be at most " + std::to_string(kCheckpointIntervalMaxMs) +
+                          " (proofs of new entries wait for the next quorum checkpoint)");
+  }
   return absl::OkStatus();
 }
 
@@ -202,6 +210,9 @@ std::string GenesisToToml(const Genesis& g) {
   out << "max_block_entries = " << g.timing().max_block_entries() << "\n";
   out << "max_block_bytes = " << g.timing().max_block_bytes() << "\n";
   out << "max_clock_skew_ms = " << g.timing().max_clock_skew_ms() << "\n";
+  if (g.timing().checkpoint_interval_ms() != 0) {
+    out << "checkpoint_interval_ms = " << g.timing().checkpoint_interval_ms() << "\n";
+  }
   for (const auto& m : g.members()) {
     out << "\n[[members]]\n";
     out << "id = " << q(m.id()) << "\nname = " << q(m.name()) << "\ncountry = " << q(m.country())

@@ -31,6 +31,8 @@ std::string GenesisToToml(const coalition::v1::Genesis& genesis);
 
 // Checks internal consistency (unique ids, 32-byte keys, quorum sizes, at least one validator).
 absl::Status ValidateGenesis(const coalition::v1::Genesis& genesis);
+// Upper bound of consensus.checkpoint_interval_ms.
+inline constexpr uint32_t kCheckpointIntervalMaxMs = 60'000;
 
 // SHA-256 over the deterministic serialization (32 raw bytes).
 std::string GenesisHash(const coalition::v1::Genesis& genesis);

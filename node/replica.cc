@@ -114,6 +114,8 @@ absl::Status Replica::Start() {
   };
   consensus::Recovery recovery;
   RETURN_IF_ERROR(LoadRecovery(&recovery));
+  last_applied_time_ms_ = recovery.last_committed ? recovery.last_committed->block().time_ms()
+                                                  : deps_.genesis.genesis_time_ms();
   ASSIGN_OR_RETURN(core_, consensus::Core::Create(config, recovery));
   committed_height_.store(deps_.ledger->height());
   thread_ = std::thread([this] { Loop(); });
@@ -343,6 +345,11 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
   const auto start = std::chrono::steady_clock::now();
   // A paused disk applies nothing; the ledger lags and catches up from peers later.
   if (!StorageWritable().ok()) return;
+  const auto& timing = deps_.genesis.timing();
+  if (CosignBeforeBlock(deps_.genesis.genesis_time_ms(), timing.checkpoint_interval_ms(),
+                        last_applied_time_ms_, block.block().time_ms())) {
+    CosignCurrent();  // the log as it stood at the end of the last window
+  }
   auto digests = deps_.ledger->Apply(block);
   if (!digests.ok()) {
     // Storage failure (e.g. disk full): stop taking part until an operator fixes it; the block
@@ -387,13 +394,15 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
       prune.empty() ? absl::OkStatus() : deps_.kv->Write(prune, {.sync = false});
   // On failure the next prune scans this range again.
   if (scanned.ok() && pruned.ok()) pruned_below_height_ = prune_to;
-  CosignCurrent();
+  last_applied_time_ms_ = std::max(last_applied_time_ms_, block.block().time_ms());
+  if (timing.checkpoint_interval_ms() == 0) CosignCurrent();
 }
 
 void Replica::CosignCurrent() {
   if (!checkpointer_) return;
   auto r = checkpointer_->OnLogSize(deps_.ledger->tree_size(), deps_.ledger->root(), NowMs());
   if (r.own) {
+    deps_.metrics->Counter("coal_cosignatures_total", "Checkpoints this node cosigned").fetch_add(1);
     coalition::v1::PeerEnvelope pe;
     *pe.mutable_cosignature() = *r.own;
     pe.set_cosigned_size(deps_.ledger->tree_size());

@@ -2,9 +2,9 @@
 // pops events (peer messages, timer expiry, new mempool entries) from a bounded queue, feeds them
 // to the core and carries out the actions in the order safety needs: persist safety state (synced)
 // -> persist blocks -> send messages -> apply commits. Committed blocks go to the Ledger; after
-// each block that grows the log, the replica cosigns a checkpoint and gathers 2f+1 cosignatures
-// into a quorum checkpoint. A node that lags fetches committed blocks (with their QCs, verified)
-// from peers.
+// each block that grows the log (or once per checkpoint_interval_ms of block time), the replica
+// cosigns a checkpoint and gathers 2f+1 cosignatures into a quorum checkpoint. A node that lags
+// fetches committed blocks (with their QCs, verified) from peers.
 //
 // Thread safety: OnPeerMessage / ForwardEntry / FillStatus / HandleSync may be called from any
 // thread; everything else runs on the loop thread.
@@ -139,6 +139,7 @@ class Replica {
   int64_t timer_deadline_ms_ = 0;
   int64_t last_catchup_ms_ = 0;
   uint64_t pruned_below_height_ = 0;  // consensus blocks below this height are deleted
+  int64_t last_applied_time_ms_ = 0;  // block time of the last applied block (cosign schedule)
 
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};

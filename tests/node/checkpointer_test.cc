@@ -66,5 +66,19 @@ TEST_F(CheckpointerTest, AForgedCosignatureIsRefusedWhileItCouldStillCount) {
   EXPECT_EQ(q.status().code(), absl::StatusCode::kUnauthenticated) << q.status();
 }
 
+TEST(CosignBeforeBlock, OnceAtTheStartOfEachWindowOfBlockTime) {
+  constexpr int64_t g = 1'000'000;  // genesis time
+  // Windows of 50 ms from genesis: [g, g+50), [g+50, g+100), ...
+  EXPECT_FALSE(CosignBeforeBlock(g, 50, g + 10, g + 49));  // same window
+  EXPECT_TRUE(CosignBeforeBlock(g, 50, g + 49, g + 50));   // the next window opens
+  EXPECT_TRUE(CosignBeforeBlock(g, 50, g + 10, g + 260));  // windows skipped while idle
+  EXPECT_FALSE(CosignBeforeBlock(g, 50, g + 60, g + 99));
+  EXPECT_TRUE(CosignBeforeBlock(g, 50, g, g + 50));        // right after genesis
+  // 0 = cosign after every block instead, never "before".
+  EXPECT_FALSE(CosignBeforeBlock(g, 0, g + 10, g + 500));
+  // Block times never go back, but the answer stays sane if asked.
+  EXPECT_FALSE(CosignBeforeBlock(g, 50, g + 120, g + 20));
+}
+
 }  // namespace
 }  // namespace coal::node

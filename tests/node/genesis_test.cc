@@ -46,6 +46,28 @@ TEST(GenesisTest, TomlRoundTripKeepsHash) {
   EXPECT_EQ(ChainId(*parsed), "devnet-" + ToHex(GenesisHash(g)).substr(0, 16));
 }
 
+TEST(GenesisTest, CheckpointIntervalRoundTripsAndItsAbsenceKeepsOlderHashes) {
+  auto g = SampleGenesis();
+  const std::string text_without = GenesisToToml(g);
+  EXPECT_EQ(text_without.find("checkpoint_interval_ms"), std::string::npos);
+  auto parsed = ParseGenesisToml(text_without);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->timing().checkpoint_interval_ms(), 0u);  // cosign after every block
+  EXPECT_EQ(GenesisHash(*parsed), GenesisHash(g));
+
+  g.mutable_timing()->set_checkpoint_interval_ms(50);
+  EXPECT_NE(GenesisHash(g), GenesisHash(*parsed));
+  parsed = ParseGenesisToml(GenesisToToml(g));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->timing().checkpoint_interval_ms(), 50u);
+  EXPECT_EQ(GenesisHash(*parsed), GenesisHash(g));
+
+  g.mutable_timing()->set_checkpoint_interval_ms(kCheckpointIntervalMaxMs + 1);
+  const absl::Status st = ValidateGenesis(g);
+  EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("consensus.checkpoint_interval_ms"), std::string::npos) << st;
+}
+
 TEST(GenesisTest, ChangedMemberChangesHash) {
   auto g = SampleGenesis();
   const std::string before = GenesisHash(g);

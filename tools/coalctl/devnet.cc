@@ -185,6 +185,7 @@ absl::Status DevnetInit(const DevnetOptions& o) {
   t->set_max_block_entries(4000);
   t->set_max_block_bytes(4 << 20);
   t->set_max_clock_skew_ms(2000);
+  t->set_checkpoint_interval_ms(o.checkpoint_interval_ms);
   for (const auto& spec : kMembers) {
     auto signer = crypto::Ed25519Signer::Generate();
     RETURN_IF_ERROR(

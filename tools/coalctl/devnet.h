@@ -22,6 +22,8 @@ struct DevnetOptions {
   int base_port = 7000;  // client = P+i, peer = P+100+i, http = P+200+i; 0 = pick free ports
   int64_t min_notice_ms = 60'000;  // short notice so a demo can watch a rule take effect
   uint32_t round_timeout_ms = 500;
+  // Cosign the log at most once per this many ms of block time (0: after every block).
+  uint32_t checkpoint_interval_ms = 50;
   std::string node_binary;  // default: coalition-node beside coalctl
   std::string chain_name = "devnet";
   std::string byzantine_node_mode;  // "i:mode" for tests, e.g. "3:equivocate"

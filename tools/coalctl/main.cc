@@ -76,6 +76,9 @@ int Main(int argc, char** argv) {
       ->default_val(7000);
   up->add_option("--min-notice-ms", dopt.min_notice_ms, "genesis minimum notice period")
       ->default_val(60000);
+  up->add_option("--checkpoint-interval-ms", dopt.checkpoint_interval_ms,
+                 "cosign the log once per this many ms of block time (0: after every block)")
+      ->default_val(50);
   up->add_option("--round-timeout-ms", dopt.round_timeout_ms, "base round timeout")
       ->default_val(500);
   up->add_option("--node-binary", dopt.node_binary, "coalition-node path");
