@@ -32,7 +32,15 @@ Checkpointer::Checkpointer(const coalition::v1::Genesis& genesis, std::string ch
 Checkpointer::Result Checkpointer::OnLogSize(uint64_t size, const Hash& root, int64_t now_ms) {
   Result result;
   std::lock_guard lock(mu_);
-  if (size == 0 || size <= own_size_) return result;
+  if (size != 0 && size == own_size_) {
+    auto it = pending_.find(size);
+    if (it != pending_.end() && !it->second.done && it->second.sigs.contains(self_)) {
+      result.own = ToProto(it->second.sigs.at(self_));
+      result.again = true;
+    }
+    return result;
+  }
+  if (size == 0 || size < own_size_) return result;
   own_size_ = size;
   const std::string root_bytes = HashBytes(root);
   auto body = crypto::FormatCheckpoint({chain_id_, size, root, {}});
@@ -86,6 +94,15 @@ absl::StatusOr<std::optional<coalition::v1::Checkpoint>> Checkpointer::OnCosigna
   auto q = MaybeQuorum(size, p);
   while (pending_.size() > kPendingSizesMax) pending_.erase(pending_.begin());
   return q;
+}
+
+std::optional<Checkpointer::Own> Checkpointer::OwnCosignature(uint64_t size) {
+  std::lock_guard lock(mu_);
+  auto it = pending_.find(size);
+  if (it == pending_.end() || !it->second.verified_root || !it->second.sigs.contains(self_)) {
+    return std::nullopt;
+  }
+  return Own{ToProto(it->second.sigs.at(self_)), it->second.root};
 }
 
 std::optional<coalition::v1::Checkpoint> Checkpointer::MaybeQuorum(uint64_t size, Pending& p) {

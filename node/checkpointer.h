@@ -28,13 +28,24 @@ class Checkpointer {
   Checkpointer(const coalition::v1::Genesis& genesis, std::string chain_id, uint32_t self,
                const crypto::Signer* signer);
 
-  // This node's log reached (size, root): returns its own cosignature to broadcast (or nothing if
-  // this size was cosigned already), and a quorum checkpoint if one is complete now.
+  // This node's log reached (size, root): returns its own cosignature to broadcast, and a quorum
+  // checkpoint if one is complete now. Called again for the size it last cosigned while that size
+  // has no quorum, it returns the same cosignature with `again` set (peers are asked for theirs);
+  // nothing once the quorum is complete, or for a smaller size.
   struct Result {
     std::optional<coalition::v1::Cosignature> own;
+    bool again = false;
     std::optional<coalition::v1::Checkpoint> quorum;
   };
   Result OnLogSize(uint64_t size, const Hash& root, int64_t now_ms);
+
+  // This node's cosignature of `size` and the root it cosigned, if it cosigned that size (and
+  // still remembers it: the last kPendingSizesMax sizes).
+  struct Own {
+    coalition::v1::Cosignature cosignature;
+    std::string root;
+  };
+  std::optional<Own> OwnCosignature(uint64_t size);
 
   // A peer's cosignature for (size, root). A quorum checkpoint when this one completes it.
   // INVALID_ARGUMENT / UNAUTHENTICATED for a malformed or invalid cosignature.

@@ -85,8 +85,14 @@ absl::StatusOr<Genesis> ParseGenesisToml(const std::string& text) {
   timing->set_max_clock_skew_ms(
       static_cast<uint32_t>(c["max_clock_skew_ms"].value_or(int64_t{2000})));
   // Absent = 0 (cosign after every block): genesis files written before the field keep their hash.
-  timing->set_checkpoint_interval_ms(
-      static_cast<uint32_t>(c["checkpoint_interval_ms"].value_or(int64_t{0})));
+  if (const auto interval = c["checkpoint_interval_ms"]) {
+    const auto* v = interval.as_integer();
+    if (v == nullptr || v->get() < 0 || v->get() > kCheckpointIntervalMaxMs) {
+      return FieldError("consensus.checkpoint_interval_ms",
+                        "must be an integer from 0 to " + std::to_string(kCheckpointIntervalMaxMs));
+    }
+    timing->set_checkpoint_interval_ms(static_cast<uint32_t>(v->get()));
+  }
 
   if (const auto* members = root["members"].as_array()) {
     int i = 0;

@@ -151,8 +151,10 @@ void PeerSender::Run() {
         }
         msg = std::move(queue_.front());
         queue_.pop_front();
-        // What queued up while the last write was on the wire leaves as one message.
-        merged_.fetch_add(TakeMergeable(&queue_, &msg, kMergedBytesMax));
+        // What queued up while the last write was on the wire leaves as one message — once this
+        // stream has carried a write: a write that fails loses its message, and on a stream to a
+        // peer that is down that must stay one message, not the whole queue.
+        if (wrote_any) merged_.fetch_add(TakeMergeable(&queue_, &msg, kMergedBytesMax));
       }
       if (!writer->Write(msg)) {
         healthy = false;
@@ -167,7 +169,6 @@ void PeerSender::Run() {
     connected_.store(false);
     ctx.TryCancel();
     (void)writer->Finish();
-    (void)wrote_any;
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, backoff, [this] { return stop_; });
     backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kBackoffMax));

@@ -154,17 +154,20 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
       msg.sender() == deps_.self) {
     return;
   }
-  // Forwarded entries: admitted here, on this peer's gRPC thread (one per peer, so checks of
-  // different peers' forwards run in parallel).
-  if (msg.entries_size() > 0) AdmitForwarded(msg.sender(), msg.entries());
-  if (msg.has_cosignature()) OnCosignature(msg);
+  // The consensus message first: it must not wait for the signature checks of entries merged
+  // into the same envelope (TakeMergeable), and nothing in it depends on them.
   if (msg.has_consensus()) {
     Event ev;
     ev.kind = Event::kPeer;
     ev.from = msg.sender();
     ev.msg = msg.consensus();
     Push(std::move(ev));
-  } else if (msg.entries_size() > 0) {
+  }
+  if (msg.has_cosignature()) OnCosignature(msg);
+  // Forwarded entries: admitted here, on this peer's gRPC thread (one per peer, so checks of
+  // different peers' forwards run in parallel).
+  if (msg.entries_size() > 0) {
+    AdmitForwarded(msg.sender(), msg.entries());
     Push(Event{});  // wake a leader waiting for payload
   }
 }
@@ -402,11 +405,16 @@ void Replica::CosignCurrent() {
   if (!checkpointer_) return;
   auto r = checkpointer_->OnLogSize(deps_.ledger->tree_size(), deps_.ledger->root(), NowMs());
   if (r.own) {
-    deps_.metrics->Counter("coal_cosignatures_total", "Checkpoints this node cosigned").fetch_add(1);
+    deps_.metrics
+        ->Counter(r.again ? "coal_cosignature_requests_total" : "coal_cosignatures_total",
+                  r.again ? "Own cosignatures sent again, asking peers for theirs (no quorum yet)"
+                          : "Checkpoints this node cosigned")
+        .fetch_add(1);
     coalition::v1::PeerEnvelope pe;
     *pe.mutable_cosignature() = *r.own;
     pe.set_cosigned_size(deps_.ledger->tree_size());
     pe.set_cosigned_root(HashBytes(deps_.ledger->root()));
+    pe.set_cosign_wanted(r.again);
     if (byzantine_) byzantine_->MutateCosignature(&pe);  // Byzantine hook (issue 8)
     for (auto& p : peers_) {
       if (p) p->Enqueue(pe);
@@ -431,6 +439,22 @@ void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
   // Called from transport threads: ask the disk guard directly (not the loop's paused flag).
   const bool writable = !deps_.storage_writable || deps_.storage_writable().ok();
   if (q->has_value() && writable) (void)deps_.ledger->StoreQuorumCheckpoint(**q);
+  // The sender lacks a quorum for this size: answer with ours, if we cosigned the same root.
+  if (msg.cosign_wanted() && msg.sender() < peers_.size() && peers_[msg.sender()]) {
+    auto own = checkpointer_->OwnCosignature(msg.cosigned_size());
+    if (own && own->root == msg.cosigned_root()) {
+      coalition::v1::PeerEnvelope pe;
+      *pe.mutable_cosignature() = std::move(own->cosignature);
+      pe.set_cosigned_size(msg.cosigned_size());
+      pe.set_cosigned_root(std::move(own->root));
+      if (byzantine_) byzantine_->MutateCosignature(&pe);  // Byzantine hook (issue 8)
+      peers_[msg.sender()]->Enqueue(std::move(pe));
+      deps_.metrics
+          ->Counter("coal_cosignature_answers_total",
+                    "Own cosignatures sent to a peer that asked (it had no quorum yet)")
+          .fetch_add(1);
+    }
+  }
 }
 
 void Replica::MaybeAnswerPayload(int64_t now_ms) {

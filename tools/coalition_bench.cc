@@ -45,7 +45,8 @@ double Percentile(std::vector<double>& v, double p) {
 int main(int argc, char** argv) {
 #ifdef NDEBUG
   // Debian's Abseil keeps the debug-only lock-order graph on, and gRPC's mutexes pay for it on
-  // every lock (2-6% of CPU here). Release builds turn it off; debug builds and tests keep it.
+  // every lock (2-3% of the bench's CPU here, ~1% of a node's). Release builds turn it off; debug
+  // builds and tests keep it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #endif
   CLI::App app{"coalition-bench: commit throughput and latency against a running cluster"};

@@ -101,6 +101,26 @@ TEST_F(ClusterTest, EntriesSubmittedToAnyNodeCommitEverywhereWithIdenticalRoots)
   EXPECT_EQ(cp.height(), entry.record().height());
 }
 
+// A genesis without checkpoint_interval_ms (0): every block that grows the log is cosigned.
+TEST_F(ClusterTest, WithoutACheckpointIntervalEveryBlockThatGrowsTheLogIsCosigned) {
+  checkpoint_interval_ms_ = 0;
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  // One entry at a time, each waiting for its commit: 6 blocks that grow the log.
+  for (int i = 0; i < 6; ++i) {
+    coalition::v1::SubmitResponse resp;
+    auto st = Submit(i % 4, Attestation(*key, "cloud-a", "every-block-" + std::to_string(i)),
+                     /*wait=*/true, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message() << "\n" << NodeLog(i % 4);
+  }
+  ASSERT_TRUE(Converged(6)) << NodeLog(0);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(WaitFor([&] { return Status(i).ok() && Status(i)->checkpoint_size() == 6; }, 20s))
+        << "node " << i;
+    EXPECT_EQ(MetricValue(MetricsPage(i), "coal_cosignatures_total"), 6u) << "node " << i;
+  }
+}
+
 TEST_F(ClusterTest, BadEntriesGetSpecificCodesAndAreNotStored) {
   StartDevnet();
   auto cloud = MemberKey("cloud-a");

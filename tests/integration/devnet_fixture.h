@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -55,6 +56,9 @@ inline bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds
 
 class DevnetTest : public ::testing::Test {
  protected:
+  // Set before StartDevnet to override the devnet's genesis checkpoint_interval_ms.
+  std::optional<uint32_t> checkpoint_interval_ms_;
+
   // `configure`, when set, edits each node's config before the nodes start.
   void StartDevnet(int nodes = 4, const std::string& byzantine = "",
                    const std::function<void(int, node::NodeConfig*)>& configure = nullptr) {
@@ -70,6 +74,7 @@ class DevnetTest : public ::testing::Test {
     o.round_timeout_ms = 300;
     o.node_binary = BinDir() + "/coalition-node";
     o.byzantine_node_mode = byzantine;
+    if (checkpoint_interval_ms_) o.checkpoint_interval_ms = *checkpoint_interval_ms_;
     ASSERT_TRUE(tools::DevnetInit(o).ok());
     for (int i = 0; configure && i < nodes; ++i) {
       const std::string path = dir_ + "/node-" + std::to_string(i) + "/node.toml";

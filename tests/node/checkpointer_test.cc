@@ -66,6 +66,31 @@ TEST_F(CheckpointerTest, AForgedCosignatureIsRefusedWhileItCouldStillCount) {
   EXPECT_EQ(q.status().code(), absl::StatusCode::kUnauthenticated) << q.status();
 }
 
+TEST_F(CheckpointerTest, WithoutAQuorumTheSameSizeIsSentAgainAndPeersCanAnswer) {
+  const Hash root = Root(7);
+  auto first = nodes_[0]->OnLogSize(10, root, 1'700'000'000'000);
+  ASSERT_TRUE(first.own.has_value());
+  EXPECT_FALSE(first.again);
+  // A cosignature got lost: when the size comes round again, ours goes out again, asking.
+  auto again = nodes_[0]->OnLogSize(10, root, 1'700'000'000'150);
+  ASSERT_TRUE(again.own.has_value());
+  EXPECT_TRUE(again.again);
+  EXPECT_EQ(again.own->sig(), first.own->sig());
+  EXPECT_FALSE(nodes_[0]->OnLogSize(9, Root(6), 1'700'000'000'150).own.has_value());
+
+  // A peer that cosigned size 10 answers with its own (same root); one that did not cannot.
+  (void)CosignBy(1, 10, root);
+  auto own1 = nodes_[1]->OwnCosignature(10);
+  ASSERT_TRUE(own1.has_value());
+  EXPECT_EQ(own1->root, HashBytes(root));
+  EXPECT_FALSE(nodes_[2]->OwnCosignature(10).has_value());
+  ASSERT_TRUE(nodes_[0]->OnCosignature(1, 10, own1->root, own1->cosignature).ok());
+  auto q = nodes_[0]->OnCosignature(2, 10, HashBytes(root), CosignBy(2, 10, root));
+  ASSERT_TRUE(q.ok() && q->has_value());
+  // With the quorum complete, nothing more to ask for.
+  EXPECT_FALSE(nodes_[0]->OnLogSize(10, root, 1'700'000'000'300).own.has_value());
+}
+
 TEST(CosignBeforeBlock, OnceAtTheStartOfEachWindowOfBlockTime) {
   constexpr int64_t g = 1'000'000;  // genesis time
   // Windows of 50 ms from genesis: [g, g+50), [g+50, g+100), ...

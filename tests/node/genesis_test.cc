@@ -66,6 +66,20 @@ TEST(GenesisTest, CheckpointIntervalRoundTripsAndItsAbsenceKeepsOlderHashes) {
   const absl::Status st = ValidateGenesis(g);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("consensus.checkpoint_interval_ms"), std::string::npos) << st;
+
+  // In the file: a quoted number, a negative one and one past uint32 are refused, not wrapped.
+  const std::string line = "checkpoint_interval_ms = 50";
+  g.mutable_timing()->set_checkpoint_interval_ms(50);
+  const std::string text = GenesisToToml(g);
+  ASSERT_NE(text.find(line), std::string::npos);
+  for (const char* bad : {"\"50\"", "-1", "4294967346"}) {
+    std::string t = text;
+    t.replace(t.find(line), line.size(), std::string("checkpoint_interval_ms = ") + bad);
+    auto p = ParseGenesisToml(t);
+    EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(p.status().message().find("consensus.checkpoint_interval_ms"), std::string::npos)
+        << p.status();
+  }
 }
 
 TEST(GenesisTest, ChangedMemberChangesHash) {
