@@ -77,16 +77,16 @@ absl::Status Ledger::Load() {
 }
 
 absl::StatusOr<std::vector<std::string>> Ledger::Apply(
-    const coalition::v1::CommittedBlock& committed) {
+    const coalition::v1::CommittedBlock& committed, storage::WriteBatch also) {
   std::vector<std::pair<Waiter, CommittedEntry>> ready;
-  auto digests = ApplyLocked(committed, &ready);
+  auto digests = ApplyLocked(committed, std::move(also), &ready);
   // Outside every lock: a callback may read the ledger (tree_size, proofs) without deadlocking.
   for (auto& [w, entry] : ready) std::move(w.done)(entry);
   return digests;
 }
 
 absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
-    const coalition::v1::CommittedBlock& committed,
+    const coalition::v1::CommittedBlock& committed, storage::WriteBatch batch,
     std::vector<std::pair<Waiter, CommittedEntry>>* ready) {
   const auto& block = committed.block();
   {
@@ -104,7 +104,6 @@ absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
     // invariant (or a quorum of faulty validators). Record it as an empty block, never crash.
     payload.Clear();
   }
-  storage::WriteBatch batch;
   absl::WriterMutexLock log_lock(&log_mu_);
   const uint64_t first_index = log_->size();
   std::vector<std::string> leaves;
@@ -153,7 +152,7 @@ absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
   batch.Put(Column::kBlocks, BigEndian64(block.height()), block_bytes);
   batch.Put(Column::kMeta, kHeightKey, BigEndian64(block.height()));
   batch.Put(Column::kMeta, kLastBlockKey, block.id());
-  st = kv_->Write(batch, {.sync = true});
+  st = kv_->Write(batch, {.sync = false});  // durable through the consensus tree (see ledger.h)
   if (!st.ok()) {
     executor_->AbortBlock();
     log_->Abort();

@@ -1,11 +1,18 @@
 // The ledger of one node: applies committed blocks in order and answers reads.
 //
 // Apply(block): decodes the block payload (a BlockPayload of envelopes), runs every entry through
-// the EntryExecutor (domain rules), and writes ONE synced RocksDB batch: the committed block with
-// its commit proof, an EntryRecord per entry (the Merkle leaf), the Merkle nodes, the digest index,
-// domain state and the new height. A block at or below the stored height is skipped, so replays
-// after a crash or from catch-up are harmless. Nothing is visible to readers before the batch is
-// durable.
+// the EntryExecutor (domain rules), and writes ONE RocksDB batch: the committed block with its
+// commit proof, an EntryRecord per entry (the Merkle leaf), the Merkle nodes, the digest index,
+// domain state, the new height, and whatever the caller adds (the replica's prune of the consensus
+// tree). A block at or below the stored height is skipped, so replays after a crash or from
+// catch-up are harmless. Nothing is visible to readers before the batch is in the write-ahead log.
+//
+// The batch is not fsynced on its own: a committed block is durable before it is applied, in the
+// consensus tree that 2f+1 validators synced before voting, and applying it is a deterministic
+// replay. The write-ahead log is one ordered file, so the next synced write (the replica's next
+// consensus step) makes the apply durable, and a power cut before it loses the apply together
+// with its prune: the ledger restarts below the consensus tree and applies those blocks again (or
+// fetches them from peers). A kill -9 loses nothing written (the log is in the OS already).
 //
 // Thread safety: Apply is called from one thread (the replica loop); reads and waits from any.
 #pragma once
@@ -75,8 +82,10 @@ class Ledger {
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(storage::KvStore* kv,
                                                       EntryExecutor* executor);
 
-  // Applies one committed block. Returns the digests of its entries (for the mempool).
-  absl::StatusOr<std::vector<std::string>> Apply(const coalition::v1::CommittedBlock& block);
+  // Applies one committed block, with `also` in the same batch. Returns the digests of its
+  // entries (for the mempool).
+  absl::StatusOr<std::vector<std::string>> Apply(const coalition::v1::CommittedBlock& block,
+                                                 storage::WriteBatch also = {});
 
   uint64_t height() const;
   uint64_t tree_size() const;
@@ -150,7 +159,7 @@ class Ledger {
   absl::flat_hash_map<uint64_t, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<uint64_t>> waiters_by_digest_ ABSL_GUARDED_BY(mu_);
   absl::StatusOr<std::vector<std::string>> ApplyLocked(
-      const coalition::v1::CommittedBlock& block,
+      const coalition::v1::CommittedBlock& block, storage::WriteBatch batch,
       std::vector<std::pair<Waiter, CommittedEntry>>* ready);
   // Takes the waiter out (nullopt when it already ran).
   std::optional<Waiter> TakeWaiter(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

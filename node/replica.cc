@@ -353,7 +353,24 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
                         last_applied_time_ms_, block.block().time_ms())) {
     CosignCurrent();  // the log as it stood at the end of the last window
   }
-  auto digests = deps_.ledger->Apply(block);
+  // Prune the consensus tree below the commit in the block's own batch: the block leaves the tree
+  // exactly when it lands in the ledger, even across a power cut (see ledger.h). The scan starts
+  // where the last one ended: from "" it would walk every tombstone left by earlier prunes (a cost
+  // growing with the chain).
+  storage::WriteBatch prune;
+  const uint64_t prune_to = block.block().height() + 1;
+  const absl::Status scanned =
+      deps_.kv->Scan(Column::kConsensus, BigEndian64(pruned_below_height_), BigEndian64(prune_to),
+                     [&](std::string_view key, std::string_view) {
+                       prune.Delete(Column::kConsensus, key);
+                       return true;
+                     });
+  // A block the ledger holds already (a replay) writes nothing, so its prune goes alone.
+  const bool replay = block.block().height() <= deps_.ledger->height();
+  const absl::Status pruned_alone = replay && !prune.empty()
+                                        ? deps_.kv->Write(prune, {.sync = false})
+                                        : absl::OkStatus();
+  auto digests = deps_.ledger->Apply(block, replay ? storage::WriteBatch{} : std::move(prune));
   if (!digests.ok()) {
     // Storage failure (e.g. disk full): stop taking part until an operator fixes it; the block
     // stays in the consensus tree and will be applied again after restart.
@@ -383,20 +400,8 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
       .fetch_add(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                            std::chrono::steady_clock::now() - start)
                                            .count()));
-  // Prune the consensus tree below the commit. The scan starts where the last one ended: from ""
-  // it would walk every tombstone left by earlier prunes (a cost growing with the chain).
-  storage::WriteBatch prune;
-  const uint64_t prune_to = block.block().height() + 1;
-  const absl::Status scanned =
-      deps_.kv->Scan(Column::kConsensus, BigEndian64(pruned_below_height_), BigEndian64(prune_to),
-                       [&](std::string_view key, std::string_view) {
-                         prune.Delete(Column::kConsensus, key);
-                         return true;
-                       });
-  const absl::Status pruned =
-      prune.empty() ? absl::OkStatus() : deps_.kv->Write(prune, {.sync = false});
   // On failure the next prune scans this range again.
-  if (scanned.ok() && pruned.ok()) pruned_below_height_ = prune_to;
+  if (scanned.ok() && pruned_alone.ok()) pruned_below_height_ = prune_to;
   last_applied_time_ms_ = std::max(last_applied_time_ms_, block.block().time_ms());
   if (timing.checkpoint_interval_ms() == 0) CosignCurrent();
 }

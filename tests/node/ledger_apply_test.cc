@@ -1,0 +1,90 @@
+// Ledger::Apply writes a committed block as one batch together with the caller's writes (the
+// replica's prune of the consensus tree), without an fsync of its own: the block is durable in
+// the consensus tree before it is applied, so the apply and its prune must land or vanish
+// together. A block the ledger holds already writes nothing, its `also` included.
+#include <gtest/gtest.h>
+
+#include "node/ledger.h"
+#include "storage/memory_kv_store.h"
+
+namespace coal::node {
+namespace {
+
+using storage::Column;
+
+coalition::v1::CommittedBlock Block(uint64_t height, const std::string& body) {
+  coalition::v1::CommittedBlock cb;
+  auto* b = cb.mutable_block();
+  b->set_height(height);
+  b->set_round(height);
+  b->set_id("block-" + std::to_string(height));
+  b->set_time_ms(1000 * static_cast<int64_t>(height));
+  coalition::v1::BlockPayload payload;
+  auto* env = payload.add_entries();
+  env->set_payload_type("coalition.v1.Attestation");
+  env->set_payload(body);
+  b->set_payload(payload.SerializeAsString());
+  return cb;
+}
+
+class LedgerApplyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ledger = Ledger::Open(&kv_, &executor_);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ledger_ = std::move(ledger).value();
+    ASSERT_TRUE(kv_.Put(Column::kConsensus, "consensus-row-1", "b1").ok());
+    ASSERT_TRUE(kv_.Put(Column::kConsensus, "consensus-row-2", "b2").ok());
+  }
+
+  storage::MemoryKvStore kv_;
+  AcceptAllExecutor executor_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerApplyTest, TheCallersWritesLandInTheBlocksOwnUnsyncedWrite) {
+  const uint64_t writes = kv_.write_count();
+  const uint64_t synced = kv_.sync_write_count();
+  storage::WriteBatch prune;
+  prune.Delete(Column::kConsensus, "consensus-row-1");
+  auto digests = ledger_->Apply(Block(1, "first"), std::move(prune));
+  ASSERT_TRUE(digests.ok()) << digests.status();
+  EXPECT_EQ(digests->size(), 1u);
+  EXPECT_EQ(ledger_->height(), 1u);
+  EXPECT_EQ(ledger_->tree_size(), 1u);
+  EXPECT_EQ(kv_.write_count(), writes + 1);  // block, leaf, indexes and prune: one batch
+  EXPECT_EQ(kv_.sync_write_count(), synced);
+  EXPECT_TRUE(absl::IsNotFound(kv_.Get(Column::kConsensus, "consensus-row-1").status()));
+  EXPECT_TRUE(kv_.Get(Column::kConsensus, "consensus-row-2").ok());
+}
+
+TEST_F(LedgerApplyTest, AFailedApplyLeavesTheCallersWritesUndone) {
+  kv_.FailWritesWith(absl::ResourceExhaustedError("disk full"));
+  storage::WriteBatch prune;
+  prune.Delete(Column::kConsensus, "consensus-row-1");
+  auto digests = ledger_->Apply(Block(1, "first"), std::move(prune));
+  EXPECT_TRUE(absl::IsResourceExhausted(digests.status())) << digests.status();
+  kv_.FailWritesWith(absl::OkStatus());
+  EXPECT_EQ(ledger_->height(), 0u);
+  EXPECT_EQ(ledger_->tree_size(), 0u);
+  // The block is still in the consensus tree, to be applied again.
+  EXPECT_TRUE(kv_.Get(Column::kConsensus, "consensus-row-1").ok());
+  ASSERT_TRUE(ledger_->Apply(Block(1, "first")).ok());
+  EXPECT_EQ(ledger_->tree_size(), 1u);
+}
+
+TEST_F(LedgerApplyTest, ABlockAlreadyAppliedWritesNothingOfTheCallers) {
+  ASSERT_TRUE(ledger_->Apply(Block(1, "first")).ok());
+  const uint64_t writes = kv_.write_count();
+  storage::WriteBatch prune;
+  prune.Delete(Column::kConsensus, "consensus-row-1");
+  auto digests = ledger_->Apply(Block(1, "first"), std::move(prune));
+  ASSERT_TRUE(digests.ok()) << digests.status();
+  EXPECT_TRUE(digests->empty());
+  EXPECT_EQ(kv_.write_count(), writes);
+  EXPECT_TRUE(kv_.Get(Column::kConsensus, "consensus-row-1").ok());
+  EXPECT_EQ(ledger_->tree_size(), 1u);
+}
+
+}  // namespace
+}  // namespace coal::node
