@@ -58,7 +58,7 @@ class Checkpointer {
 
  private:
   struct Pending {
-    std::string root;                               // claimed by the first cosigner
+    std::string root;                                // claimed by the first cosigner
     std::map<uint32_t, crypto::NoteSignature> sigs;  // validator index -> signature
     bool verified_root = false;                      // our own log has this (size, root)
     bool done = false;
@@ -78,18 +78,18 @@ class Checkpointer {
   uint64_t own_size_ = 0;                // guarded by mu_
 };
 
-// The cosigning schedule of a genesis with checkpoint_interval_ms > 0: block time is cut into windows
-// of interval_ms from genesis_time_ms, and a node cosigns the log as it stands at the end of each
-// window, i.e. before applying the first block of the next one (time `next_ms`, after a block of
-// time `prev_ms`). Every node applies the same blocks with the same times, so all cosign the same
-// sizes and their cosignatures meet in a quorum. Under load this is one cosigning round per window
-// instead of one per block; an idle chain's empty blocks (one per ~150 ms) close the last window.
-// Always false for interval_ms == 0 (cosign after every block).
+// The cosigning schedule of a genesis with checkpoint_interval_ms > 0: block time is cut into
+// windows of interval_ms from genesis_time_ms, and a node cosigns the log as it stands at the end
+// of each window, i.e. before applying the first block of the next one (time `next_ms`, after a
+// block of time `prev_ms`). Every node applies the same blocks with the same times, so all cosign
+// the same sizes and their cosignatures meet in a quorum. Under load this is one cosigning round
+// per window instead of one per block; an idle chain's empty blocks (one per ~150 ms) close the
+// last window. Always false for interval_ms == 0 (cosign after every block).
 bool CosignBeforeBlock(int64_t genesis_time_ms, uint32_t interval_ms, int64_t prev_ms,
                        int64_t next_ms);
 
 // Builds the Checkpoint proto fields from a note (origin, size, root, cosignatures).
 absl::StatusOr<coalition::v1::Checkpoint> CheckpointFromNote(const std::string& note,
-                                                            uint64_t height = 0);
+                                                             uint64_t height = 0);
 
 }  // namespace coal::node

@@ -30,6 +30,27 @@ absl::StatusOr<T> Required(const toml::node_view<const toml::node>& node,
   return *v;
 }
 
+// An optional integer field: `fallback` when absent; a value of another type (a quoted number) or
+// outside [min, max] is refused by name, never read as the default or wrapped.
+absl::StatusOr<int64_t> OptionalInteger(const toml::node_view<const toml::node>& node,
+                                        const std::string& field, int64_t fallback, int64_t min,
+                                        int64_t max) {
+  if (!node) return fallback;
+  const auto* v = node.as_integer();
+  if (v == nullptr || v->get() < min || v->get() > max) {
+    return FieldError(
+        field, "must be an integer from " + std::to_string(min) + " to " + std::to_string(max));
+  }
+  return v->get();
+}
+
+// The same for the uint32 fields of the genesis proto.
+absl::StatusOr<uint32_t> OptionalUint32(const toml::node_view<const toml::node>& node,
+                                        const std::string& field, uint32_t fallback) {
+  ASSIGN_OR_RETURN(int64_t v, OptionalInteger(node, field, fallback, 0, UINT32_MAX));
+  return static_cast<uint32_t>(v);
+}
+
 }  // namespace
 
 absl::StatusOr<coalition::v1::Role> ParseRole(const std::string& name) {
@@ -67,32 +88,44 @@ absl::StatusOr<Genesis> ParseGenesisToml(const std::string& text) {
   g.set_chain_name(chain_name);
   ASSIGN_OR_RETURN(int64_t t, Required<int64_t>(root["genesis_time_ms"], "genesis_time_ms"));
   g.set_genesis_time_ms(t);
-  g.set_threshold_quorum(static_cast<uint32_t>(root["threshold_quorum"].value_or(int64_t{2})));
-  g.set_emergency_quorum(static_cast<uint32_t>(root["emergency_quorum"].value_or(int64_t{3})));
-  g.set_min_notice_ms(root["min_notice_ms"].value_or(int64_t{30LL * 24 * 3600 * 1000}));
-  g.set_emergency_min_notice_ms(root["emergency_min_notice_ms"].value_or(int64_t{0}));
-  g.set_entry_max_age_ms(root["entry_max_age_ms"].value_or(int64_t{24LL * 3600 * 1000}));
-  g.set_entry_max_future_ms(root["entry_max_future_ms"].value_or(int64_t{5LL * 60 * 1000}));
+  ASSIGN_OR_RETURN(uint32_t threshold_quorum,
+                   OptionalUint32(root["threshold_quorum"], "threshold_quorum", 2));
+  g.set_threshold_quorum(threshold_quorum);
+  ASSIGN_OR_RETURN(uint32_t emergency_quorum,
+                   OptionalUint32(root["emergency_quorum"], "emergency_quorum", 3));
+  g.set_emergency_quorum(emergency_quorum);
+  constexpr int64_t kDayMs = 24LL * 3600 * 1000;
+  const auto ms = [&](const char* field, int64_t fallback) {
+    return OptionalInteger(root[field], field, fallback, 0, INT64_MAX);
+  };
+  ASSIGN_OR_RETURN(int64_t min_notice_ms, ms("min_notice_ms", 30 * kDayMs));
+  g.set_min_notice_ms(min_notice_ms);
+  ASSIGN_OR_RETURN(int64_t emergency_min_notice_ms, ms("emergency_min_notice_ms", 0));
+  g.set_emergency_min_notice_ms(emergency_min_notice_ms);
+  ASSIGN_OR_RETURN(int64_t entry_max_age_ms, ms("entry_max_age_ms", kDayMs));
+  g.set_entry_max_age_ms(entry_max_age_ms);
+  ASSIGN_OR_RETURN(int64_t entry_max_future_ms, ms("entry_max_future_ms", 5LL * 60 * 1000));
+  g.set_entry_max_future_ms(entry_max_future_ms);
+
   auto* timing = g.mutable_timing();
   const auto c = root["consensus"];
-  timing->set_round_timeout_ms(static_cast<uint32_t>(c["round_timeout_ms"].value_or(int64_t{1000})));
-  timing->set_round_timeout_max_ms(
-      static_cast<uint32_t>(c["round_timeout_max_ms"].value_or(int64_t{10000})));
-  timing->set_max_block_entries(
-      static_cast<uint32_t>(c["max_block_entries"].value_or(int64_t{4000})));
-  timing->set_max_block_bytes(
-      static_cast<uint32_t>(c["max_block_bytes"].value_or(int64_t{4 << 20})));
-  timing->set_max_clock_skew_ms(
-      static_cast<uint32_t>(c["max_clock_skew_ms"].value_or(int64_t{2000})));
-  // Absent = 0 (cosign after every block): genesis files written before the field keep their hash.
-  if (const auto interval = c["checkpoint_interval_ms"]) {
-    const auto* v = interval.as_integer();
-    if (v == nullptr || v->get() < 0 || v->get() > kCheckpointIntervalMaxMs) {
-      return FieldError("consensus.checkpoint_interval_ms",
-                        "must be an integer from 0 to " + std::to_string(kCheckpointIntervalMaxMs));
-    }
-    timing->set_checkpoint_interval_ms(static_cast<uint32_t>(v->get()));
-  }
+  const auto timing_field = [&](const char* field, uint32_t fallback) {
+    return OptionalUint32(c[field], std::string("consensus.") + field, fallback);
+  };
+  ASSIGN_OR_RETURN(uint32_t round_timeout_ms, timing_field("round_timeout_ms", 1000));
+  timing->set_round_timeout_ms(round_timeout_ms);
+  ASSIGN_OR_RETURN(uint32_t round_timeout_max_ms, timing_field("round_timeout_max_ms", 10000));
+  timing->set_round_timeout_max_ms(round_timeout_max_ms);
+  ASSIGN_OR_RETURN(uint32_t max_block_entries, timing_field("max_block_entries", 4000));
+  timing->set_max_block_entries(max_block_entries);
+  ASSIGN_OR_RETURN(uint32_t max_block_bytes, timing_field("max_block_bytes", 4 << 20));
+  timing->set_max_block_bytes(max_block_bytes);
+  ASSIGN_OR_RETURN(uint32_t max_clock_skew_ms, timing_field("max_clock_skew_ms", 2000));
+  timing->set_max_clock_skew_ms(max_clock_skew_ms);
+  // Absent = 0 (cosign after every block): genesis files written before the field keep their
+  // hash. Its upper bound is ValidateGenesis's.
+  ASSIGN_OR_RETURN(uint32_t checkpoint_interval_ms, timing_field("checkpoint_interval_ms", 0));
+  timing->set_checkpoint_interval_ms(checkpoint_interval_ms);
 
   if (const auto* members = root["members"].as_array()) {
     int i = 0;
@@ -136,7 +169,8 @@ absl::StatusOr<Genesis> ParseGenesisToml(const std::string& text) {
       auto pk = crypto::ParsePublicKey(pk_b64);
       if (!pk.ok()) return FieldError(where + ".public_key", std::string(pk.status().message()));
       val->set_public_key(*pk);
-      ASSIGN_OR_RETURN(std::string peer, Required<std::string>(vv["peer_addr"], where + ".peer_addr"));
+      ASSIGN_OR_RETURN(std::string peer,
+                       Required<std::string>(vv["peer_addr"], where + ".peer_addr"));
       val->set_peer_addr(peer);
       ASSIGN_OR_RETURN(std::string client,
                        Required<std::string>(vv["client_addr"], where + ".client_addr"));
@@ -232,8 +266,7 @@ std::string GenesisToToml(const Genesis& g) {
     out << "\n[[validators]]\n";
     out << "id = " << q(v.id()) << "\noperator = " << q(v.operator_())
         << "\npublic_key = " << q(Base64Encode(v.public_key()))
-        << "\npeer_addr = " << q(v.peer_addr()) << "\nclient_addr = " << q(v.client_addr())
-        << "\n";
+        << "\npeer_addr = " << q(v.peer_addr()) << "\nclient_addr = " << q(v.client_addr()) << "\n";
   }
   return out.str();
 }

@@ -108,7 +108,8 @@ class Ledger {
   std::optional<coalition::v1::Checkpoint> LatestQuorumCheckpoint() const;
 
   // Blocks until the entry with `digest` is committed or `deadline` passes (DEADLINE_EXCEEDED).
-  absl::StatusOr<CommittedEntry> WaitForDigest(const std::string& digest, absl::Time deadline) const;
+  absl::StatusOr<CommittedEntry> WaitForDigest(const std::string& digest,
+                                               absl::Time deadline) const;
 
   // Waiting without a thread: `done` runs exactly once — at once (on this thread) when `digest`
   // is among the recent commits, else on the applying thread when it commits, or with

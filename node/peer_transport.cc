@@ -171,7 +171,8 @@ void PeerSender::Run() {
     (void)writer->Finish();
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, backoff, [this] { return stop_; });
-    backoff = std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kBackoffMax));
+    backoff =
+        std::min(backoff * 2, std::chrono::duration_cast<std::chrono::milliseconds>(kBackoffMax));
   }
 }
 

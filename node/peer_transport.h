@@ -1,9 +1,9 @@
 // Node-to-node transport over gRPC with mutual TLS (DESIGN §9). Outbound: one sender thread per
 // peer with a bounded queue (oldest dropped when full, counted) and a client stream that reconnects
 // with exponential backoff; messages that queued up while a write was on the wire leave merged
-// into one (fewer writes and wake-ups under load). Inbound: the PeerService handler checks that the TLS certificate's
-// common name is the validator id the message claims, then hands the message to `on_message`.
-// Consensus messages also carry their own Ed25519 signatures, checked by the core.
+// into one (fewer writes and wake-ups under load). Inbound: the PeerService handler checks that the
+// TLS certificate's common name is the validator id the message claims, then hands the message to
+// `on_message`. Consensus messages also carry their own Ed25519 signatures, checked by the core.
 //
 // Thread-safe: Send* may be called from any thread; on_message runs on gRPC handler threads.
 #pragma once

@@ -367,9 +367,8 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
                      });
   // A block the ledger holds already (a replay) writes nothing, so its prune goes alone.
   const bool replay = block.block().height() <= deps_.ledger->height();
-  const absl::Status pruned_alone = replay && !prune.empty()
-                                        ? deps_.kv->Write(prune, {.sync = false})
-                                        : absl::OkStatus();
+  const absl::Status pruned_alone =
+      replay && !prune.empty() ? deps_.kv->Write(prune, {.sync = false}) : absl::OkStatus();
   auto digests = deps_.ledger->Apply(block, replay ? storage::WriteBatch{} : std::move(prune));
   if (!digests.ok()) {
     // Storage failure (e.g. disk full): stop taking part until an operator fixes it; the block
@@ -406,6 +405,16 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
   if (timing.checkpoint_interval_ms() == 0) CosignCurrent();
 }
 
+coalition::v1::PeerEnvelope Replica::CosignatureEnvelope(
+    const coalition::v1::Cosignature& cosignature, uint64_t size, const std::string& root) const {
+  coalition::v1::PeerEnvelope pe;
+  *pe.mutable_cosignature() = cosignature;
+  pe.set_cosigned_size(size);
+  pe.set_cosigned_root(root);
+  if (byzantine_) byzantine_->MutateCosignature(&pe);  // Byzantine hook (issue 8)
+  return pe;
+}
+
 void Replica::CosignCurrent() {
   if (!checkpointer_) return;
   auto r = checkpointer_->OnLogSize(deps_.ledger->tree_size(), deps_.ledger->root(), NowMs());
@@ -415,12 +424,9 @@ void Replica::CosignCurrent() {
                   r.again ? "Own cosignatures sent again, asking peers for theirs (no quorum yet)"
                           : "Checkpoints this node cosigned")
         .fetch_add(1);
-    coalition::v1::PeerEnvelope pe;
-    *pe.mutable_cosignature() = *r.own;
-    pe.set_cosigned_size(deps_.ledger->tree_size());
-    pe.set_cosigned_root(HashBytes(deps_.ledger->root()));
+    coalition::v1::PeerEnvelope pe =
+        CosignatureEnvelope(*r.own, deps_.ledger->tree_size(), HashBytes(deps_.ledger->root()));
     pe.set_cosign_wanted(r.again);
-    if (byzantine_) byzantine_->MutateCosignature(&pe);  // Byzantine hook (issue 8)
     for (auto& p : peers_) {
       if (p) p->Enqueue(pe);
     }
@@ -448,12 +454,8 @@ void Replica::OnCosignature(const coalition::v1::PeerEnvelope& msg) {
   if (msg.cosign_wanted() && msg.sender() < peers_.size() && peers_[msg.sender()]) {
     auto own = checkpointer_->OwnCosignature(msg.cosigned_size());
     if (own && own->root == msg.cosigned_root()) {
-      coalition::v1::PeerEnvelope pe;
-      *pe.mutable_cosignature() = std::move(own->cosignature);
-      pe.set_cosigned_size(msg.cosigned_size());
-      pe.set_cosigned_root(std::move(own->root));
-      if (byzantine_) byzantine_->MutateCosignature(&pe);  // Byzantine hook (issue 8)
-      peers_[msg.sender()]->Enqueue(std::move(pe));
+      peers_[msg.sender()]->Enqueue(
+          CosignatureEnvelope(own->cosignature, msg.cosigned_size(), own->root));
       deps_.metrics
           ->Counter("coal_cosignature_answers_total",
                     "Own cosignatures sent to a peer that asked (it had no quorum yet)")
@@ -475,10 +477,10 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
     if (!p.ParseFromString(bytes)) continue;
     for (auto& d : EntryDigests(p)) on_branch.insert(std::move(d));
   }
-  const uint64_t entries_max =
-      std::min<uint64_t>(deps_.genesis.timing().max_block_entries(), deps_.limits.block_entries_max);
-  auto entries = deps_.mempool->Take(entries_max,
-                                     deps_.genesis.timing().max_block_bytes(), now_ms, on_branch);
+  const uint64_t entries_max = std::min<uint64_t>(deps_.genesis.timing().max_block_entries(),
+                                                  deps_.limits.block_entries_max);
+  auto entries =
+      deps_.mempool->Take(entries_max, deps_.genesis.timing().max_block_bytes(), now_ms, on_branch);
   coalition::v1::BlockPayload payload;
   for (auto& e : entries) *payload.add_entries() = std::move(e);
   const uint64_t round = *payload_round_;

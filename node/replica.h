@@ -90,6 +90,9 @@ class Replica {
   void MaybeAnswerPayload(int64_t now_ms);
   void ApplyCommitted(const coalition::v1::CommittedBlock& block);
   void CosignCurrent();
+  // A PeerEnvelope carrying this node's cosignature of the log at (size, root).
+  coalition::v1::PeerEnvelope CosignatureEnvelope(const coalition::v1::Cosignature& cosignature,
+                                                  uint64_t size, const std::string& root) const;
   void OnCosignature(const coalition::v1::PeerEnvelope& msg);
   void CatchUp();
   void FlushForwards();

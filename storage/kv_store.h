@@ -3,8 +3,9 @@
 // storage/memory_kv_store.h). Keys compare bytewise; encode integers big-endian (crypto/bytes.h)
 // so iteration order is numeric order.
 //
-// Thread safety: all methods may be called concurrently; a WriteBatch is applied atomically (readers
-// see all of it or none of it). Iterators see a consistent snapshot taken when they were created.
+// Thread safety: all methods may be called concurrently; a WriteBatch is applied atomically
+// (readers see all of it or none of it). Iterators see a consistent snapshot taken when they were
+// created.
 #pragma once
 
 #include <functional>
@@ -21,13 +22,13 @@ namespace coal::storage {
 
 // Column families named by DESIGN §8. A store opens all of them.
 enum class Column : int {
-  kMeta = 0,     // genesis hash, safety state, counters
-  kBlocks,       // height -> CommittedBlock
-  kEntries,      // log index -> EntryRecord bytes (the Merkle leaf)
-  kMerkle,       // (level, index) -> perfect subtree hash
-  kState,        // domain state
-  kIndex,        // secondary indexes: "<index name>\0<field value>\0<log index BE>" -> ""
-  kConsensus,    // consensus block tree above the last commit
+  kMeta = 0,   // genesis hash, safety state, counters
+  kBlocks,     // height -> CommittedBlock
+  kEntries,    // log index -> EntryRecord bytes (the Merkle leaf)
+  kMerkle,     // (level, index) -> perfect subtree hash
+  kState,      // domain state
+  kIndex,      // secondary indexes: "<index name>\0<field value>\0<log index BE>" -> ""
+  kConsensus,  // consensus block tree above the last commit
 };
 inline constexpr int kColumnCount = 7;
 const char* ColumnName(Column c);

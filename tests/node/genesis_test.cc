@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "crypto/bytes.h"
 #include "crypto/ed25519.h"
 #include "node/config.h"
@@ -79,6 +82,43 @@ TEST(GenesisTest, CheckpointIntervalRoundTripsAndItsAbsenceKeepsOlderHashes) {
     EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(p.status().message().find("consensus.checkpoint_interval_ms"), std::string::npos)
         << p.status();
+  }
+}
+
+// Every integer field: a quoted number was read as the default and a value past uint32 wrapped
+// (round_timeout_ms = 4294968296 became 1000); both are refused now, naming the field.
+TEST(GenesisTest, IntegerFieldsRefuseQuotedNegativeAndWrappingValues) {
+  const std::string text = GenesisToToml(SampleGenesis());
+  struct Case {
+    const char* key;    // as written in the file
+    const char* field;  // as named in the error
+    bool uint32;
+  };
+  for (const Case& f : {Case{"threshold_quorum", "threshold_quorum", true},
+                        Case{"emergency_quorum", "emergency_quorum", true},
+                        Case{"min_notice_ms", "min_notice_ms", false},
+                        Case{"entry_max_age_ms", "entry_max_age_ms", false},
+                        Case{"round_timeout_ms", "consensus.round_timeout_ms", true},
+                        Case{"round_timeout_max_ms", "consensus.round_timeout_max_ms", true},
+                        Case{"max_block_entries", "consensus.max_block_entries", true},
+                        Case{"max_block_bytes", "consensus.max_block_bytes", true},
+                        Case{"max_clock_skew_ms", "consensus.max_clock_skew_ms", true}}) {
+    const size_t at = text.find(std::string("\n") + f.key + " = ");
+    ASSERT_NE(at, std::string::npos) << f.key;
+    const size_t value_at = text.find(" = ", at) + 3;
+    const size_t value_end = text.find('\n', value_at);
+    std::vector<std::string> bad = {"\"" + text.substr(value_at, value_end - value_at) + "\"",
+                                    "-1"};
+    if (f.uint32) bad.push_back("4294968296");
+    for (const auto& value : bad) {
+      std::string t = text;
+      t.replace(value_at, value_end - value_at, value);
+      auto parsed = ParseGenesisToml(t);
+      EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << f.key << value;
+      EXPECT_NE(parsed.status().message().find(std::string("genesis: ") + f.field + ":"),
+                std::string::npos)
+          << parsed.status();
+    }
   }
 }
 
