@@ -1,21 +1,23 @@
 // coalition-bench: a native gRPC load generator. N concurrent clients each submit signed
 // Attestation entries of a given payload size to the nodes (round-robin) and wait for commit;
 // prints throughput, p50/p99/p999 commit latency and CPU used. Bounded by --duration-s and
-// --max-entries; targets loopback devnets only.
+// --max-entries; targets loopback devnets only. Every --progress-s seconds a progress line goes to
+// stderr (stdout stays one JSON object with --json).
 //
 //   coalition-bench --node 127.0.0.1:7000,127.0.0.1:7001 --key keys/cloud-a.key --clients 64
 //                   --payload-bytes 512 --duration-s 10 [--json]
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 #include <sodium.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
 #endif
   CLI::App app{"coalition-bench: commit throughput and latency against a running cluster"};
   std::string nodes_arg, key_file, member;
-  int clients = 64, payload_bytes = 512, duration_s = 10, deadline_ms = 30000;
+  int clients = 64, payload_bytes = 512, duration_s = 10, deadline_ms = 30000, progress_s = 5;
   uint64_t max_entries = 10'000'000;
   bool json = false;
   app.add_option("--node", nodes_arg, "comma-separated client addresses")->required();
@@ -63,6 +65,8 @@ int main(int argc, char** argv) {
   app.add_option("--duration-s", duration_s, "seconds of load")->check(CLI::Range(1, 3600));
   app.add_option("--max-entries", max_entries, "stop after this many submissions");
   app.add_option("--deadline-ms", deadline_ms, "per-submission deadline");
+  app.add_option("--progress-s", progress_s, "seconds between progress lines on stderr (0: none)")
+      ->check(CLI::Range(0, 3600));
   app.add_flag("--json", json, "print one JSON object");
   CLI11_PARSE(app, argc, argv);
   if (member.empty()) member = std::filesystem::path(key_file).stem().string();
@@ -79,7 +83,8 @@ int main(int argc, char** argv) {
     pos = comma + 1;
   }
   std::vector<std::unique_ptr<coalition::v1::LedgerService::Stub>> stubs;
-  for (const auto& a : addrs) stubs.push_back(coalition::v1::LedgerService::NewStub(coal::tools::Connect(a)));
+  for (const auto& a : addrs)
+    stubs.push_back(coalition::v1::LedgerService::NewStub(coal::tools::Connect(a)));
   auto status = coal::tools::FetchStatus(*stubs[0]);
   if (!status.ok()) {
     std::cerr << "coalition-bench: cannot reach " << addrs[0] << ": " << status.status().message()
@@ -116,8 +121,8 @@ int main(int argc, char** argv) {
         att.set_subject("bench");
         att.set_body(body);
         coalition::v1::SubmitRequest req;
-        *req.mutable_envelope() = coal::crypto::MakeEnvelope(
-            **signer, "coalition.v1.Attestation", att.SerializeAsString());
+        *req.mutable_envelope() = coal::crypto::MakeEnvelope(**signer, "coalition.v1.Attestation",
+                                                             att.SerializeAsString());
         req.set_wait_for_commit(true);
         coalition::v1::SubmitResponse resp;
         grpc::ClientContext ctx;
@@ -141,7 +146,31 @@ int main(int argc, char** argv) {
       latencies.insert(latencies.end(), local.begin(), local.end());
     });
   }
+  // Progress on stderr while the clients run; wakes at each report and when they are done.
+  std::mutex progress_mu;
+  std::condition_variable progress_cv;
+  bool clients_done = false;
+  std::thread progress([&] {
+    if (progress_s == 0) return;
+    std::unique_lock lock(progress_mu);
+    for (auto next = start + std::chrono::seconds(progress_s);;
+         next += std::chrono::seconds(progress_s)) {
+      if (progress_cv.wait_until(lock, next, [&] { return clients_done; })) return;
+      const double t =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::cerr << "coalition-bench: " << static_cast<int>(t) << "/" << duration_s
+                << " s, committed " << committed.load() << " ("
+                << static_cast<int>(static_cast<double>(committed.load()) / t) << "/s), failed "
+                << failed.load() << "\n";
+    }
+  });
   for (auto& t : threads) t.join();
+  {
+    std::lock_guard lock(progress_mu);
+    clients_done = true;
+  }
+  progress_cv.notify_all();
+  progress.join();
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu0;
