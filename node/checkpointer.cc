@@ -121,6 +121,13 @@ std::optional<coalition::v1::Checkpoint> Checkpointer::MaybeQuorum(uint64_t size
   return *cp;
 }
 
+absl::Status SyncForCosign(storage::KvStore& kv, uint64_t size, uint64_t* durable_size) {
+  if (size <= *durable_size) return absl::OkStatus();
+  RETURN_IF_ERROR(kv.SyncLog());
+  *durable_size = size;
+  return absl::OkStatus();
+}
+
 bool CosignBeforeBlock(int64_t genesis_time_ms, uint32_t interval_ms, int64_t prev_ms,
                        int64_t next_ms) {
   if (interval_ms == 0) return false;

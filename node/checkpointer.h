@@ -20,6 +20,7 @@
 #include "coalition/v1/ledger.pb.h"
 #include "crypto/checkpoint_note.h"
 #include "crypto/ed25519.h"
+#include "storage/kv_store.h"
 
 namespace coal::node {
 
@@ -87,6 +88,12 @@ class Checkpointer {
 // last window. Always false for interval_ms == 0 (cosign after every block).
 bool CosignBeforeBlock(int64_t genesis_time_ms, uint32_t interval_ms, int64_t prev_ms,
                        int64_t next_ms);
+
+// A node never cosigns more log than is on disk: blocks are applied without an fsync of their own
+// (ledger.h), and after a power cut it would otherwise cosign a shorter log, with a newer
+// timestamp, than one it cosigned before. Syncs the store's log unless `*durable_size` (the size
+// last made durable) covers `size` already, and then records `size`; on error, nothing changes.
+absl::Status SyncForCosign(storage::KvStore& kv, uint64_t size, uint64_t* durable_size);
 
 // Builds the Checkpoint proto fields from a note (origin, size, root, cosignatures).
 absl::StatusOr<coalition::v1::Checkpoint> CheckpointFromNote(const std::string& note,

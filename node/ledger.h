@@ -9,10 +9,11 @@
 //
 // The batch is not fsynced on its own: a committed block is durable before it is applied, in the
 // consensus tree that 2f+1 validators synced before voting, and applying it is a deterministic
-// replay. The write-ahead log is one ordered file, so the next synced write (the replica's next
-// consensus step) makes the apply durable, and a power cut before it loses the apply together
-// with its prune: the ledger restarts below the consensus tree and applies those blocks again (or
-// fetches them from peers). A kill -9 loses nothing written (the log is in the OS already).
+// replay. The write-ahead log is one ordered file, so the next synced write of any kind (a
+// consensus step that votes or proposes, the sync before cosigning a checkpoint) makes the apply
+// durable, and a power cut before it loses the apply together with its prune: the ledger restarts
+// below the consensus tree and applies those blocks again once a later commit certificate arrives
+// (or fetches them from peers). A kill -9 loses nothing written (the log is in the OS already).
 //
 // Thread safety: Apply is called from one thread (the replica loop); reads and waits from any.
 #pragma once
@@ -83,7 +84,8 @@ class Ledger {
                                                       EntryExecutor* executor);
 
   // Applies one committed block, with `also` in the same batch. Returns the digests of its
-  // entries (for the mempool).
+  // entries (for the mempool). A block at or below the ledger's height writes nothing, `also`
+  // included: the caller writes it itself if it must land.
   absl::StatusOr<std::vector<std::string>> Apply(const coalition::v1::CommittedBlock& block,
                                                  storage::WriteBatch also = {});
 

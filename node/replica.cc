@@ -417,7 +417,12 @@ coalition::v1::PeerEnvelope Replica::CosignatureEnvelope(
 
 void Replica::CosignCurrent() {
   if (!checkpointer_) return;
-  auto r = checkpointer_->OnLogSize(deps_.ledger->tree_size(), deps_.ledger->root(), NowMs());
+  const uint64_t size = deps_.ledger->tree_size();
+  if (const absl::Status st = SyncForCosign(*deps_.kv, size, &durable_size_); !st.ok()) {
+    spdlog::error("cannot sync the log before cosigning size {}: {}", size, st.ToString());
+    return;
+  }
+  auto r = checkpointer_->OnLogSize(size, deps_.ledger->root(), NowMs());
   if (r.own) {
     deps_.metrics
         ->Counter(r.again ? "coal_cosignature_requests_total" : "coal_cosignatures_total",
@@ -425,7 +430,7 @@ void Replica::CosignCurrent() {
                           : "Checkpoints this node cosigned")
         .fetch_add(1);
     coalition::v1::PeerEnvelope pe =
-        CosignatureEnvelope(*r.own, deps_.ledger->tree_size(), HashBytes(deps_.ledger->root()));
+        CosignatureEnvelope(*r.own, size, HashBytes(deps_.ledger->root()));
     pe.set_cosign_wanted(r.again);
     for (auto& p : peers_) {
       if (p) p->Enqueue(pe);

@@ -143,6 +143,7 @@ class Replica {
   int64_t last_catchup_ms_ = 0;
   uint64_t pruned_below_height_ = 0;  // consensus blocks below this height are deleted
   int64_t last_applied_time_ms_ = 0;  // block time of the last applied block (cosign schedule)
+  uint64_t durable_size_ = 0;         // log size known synced to disk (cosigning waits for it)
 
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};

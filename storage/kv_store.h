@@ -68,6 +68,8 @@ class KvStore {
   // NOT_FOUND when the key is absent.
   virtual absl::StatusOr<std::string> Get(Column c, std::string_view key) const = 0;
   virtual absl::Status Write(const WriteBatch& batch, WriteOptions options = {}) = 0;
+  // Makes every earlier write durable, synced or not (fsync of the write-ahead log).
+  virtual absl::Status SyncLog() = 0;
 
   // Calls `fn(key, value)` for keys in [start, end) in ascending order (end empty = unbounded)
   // until it returns false. At most `limit` items when limit > 0.

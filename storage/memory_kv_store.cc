@@ -90,6 +90,18 @@ uint64_t MemoryKvStore::sync_write_count() const {
   return sync_write_count_;
 }
 
+absl::Status MemoryKvStore::SyncLog() {
+  absl::MutexLock lock(&mu_);
+  if (!write_failure_.ok()) return write_failure_;
+  ++log_sync_count_;
+  return absl::OkStatus();
+}
+
+uint64_t MemoryKvStore::log_sync_count() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return log_sync_count_;
+}
+
 size_t MemoryKvStore::KeyCount(Column c) const {
   absl::ReaderMutexLock lock(&mu_);
   return columns_[Index(c)].size();

@@ -32,6 +32,7 @@ class MemoryKvStore final : public KvStore {
 
   absl::StatusOr<std::string> Get(Column c, std::string_view key) const override;
   absl::Status Write(const WriteBatch& batch, WriteOptions options = {}) override;
+  absl::Status SyncLog() override;  // counted (log_sync_count); fails like Write when injected
   absl::Status Scan(Column c, std::string_view start, std::string_view end,
                     const std::function<bool(std::string_view, std::string_view)>& fn,
                     size_t limit = 0) const override;
@@ -45,6 +46,7 @@ class MemoryKvStore final : public KvStore {
   // Counters of successful, non-empty writes, so tests can assert that a write was synced.
   uint64_t write_count() const;
   uint64_t sync_write_count() const;
+  uint64_t log_sync_count() const;
   // Number of keys stored in `c`.
   size_t KeyCount(Column c) const;
 
@@ -57,6 +59,7 @@ class MemoryKvStore final : public KvStore {
   absl::Status write_failure_ ABSL_GUARDED_BY(mu_);
   uint64_t write_count_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t sync_write_count_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t log_sync_count_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace coal::storage

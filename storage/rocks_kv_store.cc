@@ -182,6 +182,8 @@ absl::Status RocksKvStore::Write(const WriteBatch& batch, WriteOptions options) 
   return ToAbslStatus(db_->Write(write_options, &rocks_batch), "write batch");
 }
 
+absl::Status RocksKvStore::SyncLog() { return ToAbslStatus(db_->SyncWAL(), "sync the WAL"); }
+
 absl::Status RocksKvStore::Scan(Column c, std::string_view start, std::string_view end,
                                 const std::function<bool(std::string_view, std::string_view)>& fn,
                                 size_t limit) const {

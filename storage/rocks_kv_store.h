@@ -61,6 +61,7 @@ class RocksKvStore final : public KvStore {
 
   absl::StatusOr<std::string> Get(Column c, std::string_view key) const override;
   absl::Status Write(const WriteBatch& batch, WriteOptions options = {}) override;
+  absl::Status SyncLog() override;
   absl::Status Scan(Column c, std::string_view start, std::string_view end,
                     const std::function<bool(std::string_view, std::string_view)>& fn,
                     size_t limit = 0) const override;

@@ -198,6 +198,7 @@ class FailingReadStore final : public storage::KvStore {
   absl::Status Write(const storage::WriteBatch&, storage::WriteOptions) override {
     return absl::OkStatus();
   }
+  absl::Status SyncLog() override { return absl::OkStatus(); }
   absl::Status Scan(storage::Column, std::string_view, std::string_view,
                     const std::function<bool(std::string_view, std::string_view)>&,
                     size_t) const override {

@@ -6,6 +6,8 @@
 #include <memory>
 #include <vector>
 
+#include "storage/memory_kv_store.h"
+
 namespace coal::node {
 namespace {
 
@@ -89,6 +91,26 @@ TEST_F(CheckpointerTest, WithoutAQuorumTheSameSizeIsSentAgainAndPeersCanAnswer) 
   ASSERT_TRUE(q.ok() && q->has_value());
   // With the quorum complete, nothing more to ask for.
   EXPECT_FALSE(nodes_[0]->OnLogSize(10, root, 1'700'000'000'300).own.has_value());
+}
+
+// Blocks are applied unsynced: the log is synced before a size beyond the last durable one is
+// cosigned, once per size, and a failed sync keeps the size from counting as durable.
+TEST(SyncForCosign, SyncsOnlyForALongerLogAndNotOnFailure) {
+  storage::MemoryKvStore kv;
+  uint64_t durable = 0;
+  ASSERT_TRUE(SyncForCosign(kv, 10, &durable).ok());
+  EXPECT_EQ(kv.log_sync_count(), 1u);
+  EXPECT_EQ(durable, 10u);
+  ASSERT_TRUE(SyncForCosign(kv, 10, &durable).ok());  // the same size: on disk already
+  ASSERT_TRUE(SyncForCosign(kv, 7, &durable).ok());
+  EXPECT_EQ(kv.log_sync_count(), 1u);
+  kv.FailWritesWith(absl::UnavailableError("I/O error"));
+  EXPECT_TRUE(absl::IsUnavailable(SyncForCosign(kv, 12, &durable)));
+  EXPECT_EQ(durable, 10u);
+  kv.FailWritesWith(absl::OkStatus());
+  ASSERT_TRUE(SyncForCosign(kv, 12, &durable).ok());
+  EXPECT_EQ(kv.log_sync_count(), 2u);
+  EXPECT_EQ(durable, 12u);
 }
 
 TEST(CosignBeforeBlock, OnceAtTheStartOfEachWindowOfBlockTime) {

@@ -74,6 +74,7 @@ class CountingKvStore final : public KvStore {
   absl::Status Write(const WriteBatch& batch, WriteOptions options) override {
     return inner_->Write(batch, options);
   }
+  absl::Status SyncLog() override { return inner_->SyncLog(); }
   absl::Status Scan(Column c, std::string_view start, std::string_view end,
                     const std::function<bool(std::string_view, std::string_view)>& fn,
                     size_t limit) const override {

@@ -152,6 +152,7 @@ void BM_MerkleLogStageBatch(benchmark::State& state) {
     absl::Status Write(const storage::WriteBatch&, storage::WriteOptions) override {
       return absl::OkStatus();
     }
+    absl::Status SyncLog() override { return absl::OkStatus(); }
     absl::Status Scan(storage::Column, std::string_view, std::string_view,
                       const std::function<bool(std::string_view, std::string_view)>&,
                       size_t) const override {
