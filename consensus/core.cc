@@ -256,14 +256,16 @@ bool CoreAccess::LeaderSilent(uint64_t round) const {
                            kSilentAfterMsPerValidator * s.n);
 }
 
+int64_t CoreAccess::SilentLeaderTimeoutMs() const {
+  return std::max(kSilentLeaderTimeoutMinMs,
+                  s.config.base_timeout_ms / kSilentLeaderTimeoutDivisor);
+}
+
 void CoreAccess::EnterRound(uint64_t round) {
   if (round <= s.round) return;
   s.round = round;
   s.round_deadline_ms =
-      s.now_ms + (LeaderSilent(round) ? std::max(kSilentLeaderTimeoutMinMs,
-                                                 s.config.base_timeout_ms /
-                                                     kSilentLeaderTimeoutDivisor)
-                                      : RoundTimeoutMs());
+      s.now_ms + (LeaderSilent(round) ? SilentLeaderTimeoutMs() : RoundTimeoutMs());
   // Votes for round r-1 are still useful (we may lead r); older aggregations are not.
   s.votes.erase(s.votes.begin(), s.votes.lower_bound(round > 1 ? round - 1 : 0));
   s.timeouts.erase(s.timeouts.begin(), s.timeouts.lower_bound(round));
@@ -587,6 +589,25 @@ Actions Core::OnTimer(int64_t now_ms) {
     a.LocalTimeout();
     // Retransmit at the same pace while the round does not change (lossy links).
     s.round_deadline_ms = s.now_ms + a.RoundTimeoutMs();
+  }
+  a.Finish();
+  s.out = nullptr;
+  return out;
+}
+
+Actions Core::OnPeerUnreachable(uint32_t peer, int64_t now_ms) {
+  Actions out;
+  State& s = *s_;
+  s.out = &out;
+  s.now_ms = std::max(s.now_ms, now_ms);
+  CoreAccess a{*this, s};
+  if (s.started && peer < s.heard_ms.size() && peer != s.config.self) {
+    // Heard from in the far past: silent as long as anyone else has been heard from (LeaderSilent
+    // measures against the peer heard from last, so a node cut off from everyone suspects nobody).
+    s.heard_ms[peer] = kHeardNever;
+    if (s.leader->Leader(s.round) == peer && a.LeaderSilent(s.round)) {
+      s.round_deadline_ms = std::min(s.round_deadline_ms, s.now_ms + a.SilentLeaderTimeoutMs());
+    }
   }
   a.Finish();
   s.out = nullptr;

@@ -143,6 +143,11 @@ class Core {
   Actions OnTimer(int64_t now_ms);
   // Answers payload_request_round; ignored unless `round` is still ours to propose in.
   Actions OnPayload(uint64_t round, std::string payload, int64_t now_ms);
+  // A liveness hint from the transport: the link to `peer` broke after it had worked (the peer
+  // went away). It counts as silent at once, as if nothing had arrived from it for the whole
+  // silence window, so the rounds it leads — the current one included — time out quickly; its
+  // next message clears it. Safety does not depend on it (timeouts are local choices).
+  Actions OnPeerUnreachable(uint32_t peer, int64_t now_ms);
 
   // VerifyCommittedBlock against this core's validator set.
   absl::Status VerifyCommitted(const coalition::v1::CommittedBlock& block) const;

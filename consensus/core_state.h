@@ -6,6 +6,7 @@
 #pragma once
 
 #include <deque>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -40,6 +41,9 @@ inline constexpr int64_t kSilentAfterBaseTimeouts = 2;
 inline constexpr int64_t kSilentAfterMsPerValidator = 500;
 inline constexpr int64_t kSilentLeaderTimeoutDivisor = 10;
 inline constexpr int64_t kSilentLeaderTimeoutMinMs = 20;
+// heard_ms of a peer the transport lost (Core::OnPeerUnreachable): older than any clock, and far
+// enough from INT64_MIN that LeaderSilent's subtraction cannot overflow.
+inline constexpr int64_t kHeardNever = std::numeric_limits<int64_t>::min() / 2;
 
 struct Core::State {
   State(const Config& c);
@@ -132,6 +136,7 @@ struct CoreAccess {
   int64_t RoundTimeoutMs() const;
   // True when nothing arrived from `round`'s leader (not us) for long (kSilentAfter...).
   bool LeaderSilent(uint64_t round) const;
+  int64_t SilentLeaderTimeoutMs() const;
   void MaybeRequestPayload();
   void LocalTimeout();
   // Asks a peer for `id` or, when `id` is pending, for the missing parent of its pending chain.

@@ -167,6 +167,7 @@ void PeerSender::Run() {
       backoff = kBackoffMin;
     }
     connected_.store(false);
+    if (wrote_any) broken_.store(true);
     ctx.TryCancel();
     (void)writer->Finish();
     std::unique_lock lock(mu_);

@@ -68,6 +68,9 @@ class PeerSender {
     return queue_.size();
   }
   const PeerInfo& info() const { return peer_; }
+  // True once each time a stream to the peer broke after it had carried a write (the peer went
+  // away, or the link did): the replica's liveness hint for the consensus core.
+  bool TakeBroken() { return broken_.exchange(false); }
   // A stub for unary calls (Sync) over the same TLS channel.
   coalition::v1::PeerService::Stub* stub() { return stub_.get(); }
 
@@ -86,6 +89,7 @@ class PeerSender {
   std::condition_variable cv_;
   std::deque<coalition::v1::PeerEnvelope> queue_;  // guarded by mu_
   bool stop_ = false;                              // guarded by mu_
+  std::atomic<bool> broken_{false};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> merged_{0};

@@ -585,6 +585,16 @@ void Replica::Loop() {
       rejections_->Record(ev.from, actions);  // Byzantine hook (issue 8): count, log once
       Handle(std::move(actions));
     }
+    // A peer whose stream just broke is presumed silent at once (its next message clears it).
+    for (uint32_t i = 0; i < peers_.size(); ++i) {
+      if (peers_[i] && peers_[i]->TakeBroken()) {
+        deps_.metrics
+            ->Counter("coal_peer_streams_broken_total",
+                      "Streams to peers that broke after carrying a write (peer presumed silent)")
+            .fetch_add(1);
+        Handle(core_->OnPeerUnreachable(i, NowMs()));
+      }
+    }
     const int64_t now = NowMs();
     if (timer_deadline_ms_ > 0 && now >= timer_deadline_ms_) {
       timer_deadline_ms_ = 0;

@@ -392,6 +392,44 @@ TEST(Scenario, RoundOfASilentLeaderTimesOutQuickly) {
   EXPECT_EQ(deadline_in_round_3(/*heard_from_3=*/true), kLater + 1000);
 }
 
+// The transport's hint (Core::OnPeerUnreachable): a peer whose stream broke is silent at once,
+// well inside the silence window. The current round it leads gets the short deadline, a round it
+// leads later starts with it, a hint about a peer that does not lead changes nothing, and a
+// message from the peer clears the hint.
+TEST(Scenario, APeerTheTransportLostIsSilentAtOnce) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  constexpr int64_t kStart = 1000;  // base timeout 1000 ms: silent leaders get 100 ms
+  const auto into_round_3 = [&](Core& core, int64_t at) {
+    core.OnMessage(1, Proposal(chain.b1), at - 20);
+    core.OnMessage(2, Proposal(chain.b2), at - 10);
+    coalition::v1::ConsensusMessage sync;
+    *sync.mutable_sync()->mutable_high_qc() = chain.qc2;
+    Actions a = core.OnMessage(1, sync, at);
+    EXPECT_EQ(core.round(), 3u);  // led by validator 3
+    return a.timer_deadline_ms;
+  };
+  {
+    auto core = Core::Create(c.MakeConfig(0), Recovery{});
+    ASSERT_TRUE(core.ok());
+    (*core)->Start(kStart);
+    EXPECT_EQ(into_round_3(**core, kStart + 100), kStart + 100 + 1000);  // 3 was heard at Start
+    EXPECT_EQ((*core)->OnPeerUnreachable(2, kStart + 150).timer_deadline_ms, kStart + 1100);
+    EXPECT_EQ((*core)->OnPeerUnreachable(3, kStart + 150).timer_deadline_ms, kStart + 250);
+    // Its next message clears the hint; the deadline already shortened stays.
+    coalition::v1::ConsensusMessage sync;
+    *sync.mutable_sync()->mutable_high_qc() = chain.qc1;
+    EXPECT_EQ((*core)->OnMessage(3, sync, kStart + 160).timer_deadline_ms, kStart + 250);
+  }
+  {
+    auto core = Core::Create(c.MakeConfig(0), Recovery{});
+    ASSERT_TRUE(core.ok());
+    (*core)->Start(kStart);
+    (*core)->OnPeerUnreachable(3, kStart + 50);
+    EXPECT_EQ(into_round_3(**core, kStart + 100), kStart + 200);
+  }
+}
+
 // Catch-up: a node that knows of a commit above its own committed height reports since when
 // (BehindSinceMs), so the node can fetch committed blocks by height once that lasts — the blocks
 // it misses may be below every peer's tree root, where block fetches cannot reach (a simulator
