@@ -247,7 +247,7 @@ bool CoreAccess::LeaderSilent(uint64_t round) const {
   // Measured against the validator heard from last, not our clock: when this node itself stalls
   // (a long fsync, a paused VM) or is cut off from everyone, all its peers age alike and none
   // looks silent.
-  int64_t latest = 0;
+  int64_t latest = kHeardNever;  // all lost (cut off ourselves): nobody looks silent
   for (uint32_t i = 0; i < s.heard_ms.size(); ++i) {
     if (i != s.config.self) latest = std::max(latest, s.heard_ms[i]);
   }
@@ -605,8 +605,22 @@ Actions Core::OnPeerUnreachable(uint32_t peer, int64_t now_ms) {
     // Heard from in the far past: silent as long as anyone else has been heard from (LeaderSilent
     // measures against the peer heard from last, so a node cut off from everyone suspects nobody).
     s.heard_ms[peer] = kHeardNever;
-    if (s.leader->Leader(s.round) == peer && a.LeaderSilent(s.round)) {
+    const bool voted = s.safety.last_vote().round() == s.round;
+    // It leads this round and we have not voted: its proposal will not come. (After our vote the
+    // round's fate lies with the next leader's QC; a quick timeout would only race it.)
+    if (!voted && s.leader->Leader(s.round) == peer && a.LeaderSilent(s.round)) {
       s.round_deadline_ms = std::min(s.round_deadline_ms, s.now_ms + a.SilentLeaderTimeoutMs());
+    }
+    // It leads the next round and holds our vote for this one: the leader after it gathers the
+    // QC as well (as when the vote is cast for a silent next leader), so send it the same vote.
+    if (voted && s.leader->Leader(s.round + 1) == peer && a.LeaderSilent(s.round + 1)) {
+      const uint32_t after = s.leader->Leader(s.round + 2);
+      if (after != peer) {
+        ConsensusMessage m;
+        *m.mutable_vote() = s.safety.last_vote();  // the same signed vote, never a new one
+        *m.mutable_vote()->mutable_high_qc() = s.high_qc;
+        a.SendTo(after, std::move(m));
+      }
     }
   }
   a.Finish();

@@ -145,8 +145,10 @@ class Core {
   Actions OnPayload(uint64_t round, std::string payload, int64_t now_ms);
   // A liveness hint from the transport: the link to `peer` broke after it had worked (the peer
   // went away). It counts as silent at once, as if nothing had arrived from it for the whole
-  // silence window, so the rounds it leads — the current one included — time out quickly; its
-  // next message clears it. Safety does not depend on it (timeouts are local choices).
+  // silence window (unless every peer is lost: then this node is the one cut off), so the rounds
+  // it leads time out quickly — the current one too if this node has not voted in it — and a
+  // vote this node already sent it as the next leader goes to the leader after it as well. Its
+  // next message clears it. Safety does not depend on it (timeouts and vote routing are local).
   Actions OnPeerUnreachable(uint32_t peer, int64_t now_ms);
 
   // VerifyCommittedBlock against this core's validator set.

@@ -45,7 +45,16 @@ struct Schedule {
 };
 
 struct Event {
-  enum Kind { kDeliver, kTimer, kPayload, kCrash, kRestart, kSyncRequest, kSyncResponse } kind;
+  enum Kind {
+    kDeliver,
+    kTimer,
+    kPayload,
+    kCrash,
+    kRestart,
+    kSyncRequest,
+    kSyncResponse,
+    kPeerLost,  // the transport's hint to `node` that its link to `from` broke
+  } kind;
   uint32_t node = 0;
   uint32_t from = 0;
   uint64_t value = 0;  // timer generation, payload round, sync from-height
@@ -372,6 +381,14 @@ void Simulation::OnEvent(Event& ev) {
     case Event::kTimer:
       if (!h.core || ev.value != h.timer_gen) return;
       h.timer_at = -1;
+      // Before GST the transport's hint is also wrong at times (a link breaks, the peer lives):
+      // liveness may suffer, safety must not.
+      if (now_ms_ < gst_ms_ && Chance(0.05)) {
+        uint32_t peer = static_cast<uint32_t>(Rand(0, o_.n - 2));
+        if (peer >= ev.node) ++peer;
+        Schedule(now_ms_ + static_cast<int64_t>(Rand(0, 50)),
+                 Event{Event::kPeerLost, ev.node, peer});
+      }
       return Handle(ev.node, h.core->OnTimer(now_ms_));
     case Event::kPayload: {
       if (!h.core) return;
@@ -389,7 +406,17 @@ void Simulation::OnEvent(Event& ev) {
       h.core.reset();
       ++h.timer_gen;
       ++result_.restarts;
+      // The others' streams to it break: their transports tell them, a little later each.
+      for (uint32_t j = 0; j < o_.n; ++j) {
+        if (j != ev.node && hosts_[j].core) {
+          Schedule(now_ms_ + static_cast<int64_t>(Rand(1, 50)),
+                   Event{Event::kPeerLost, j, ev.node});
+        }
+      }
       return;
+    case Event::kPeerLost:
+      if (!h.core) return;
+      return Handle(ev.node, h.core->OnPeerUnreachable(ev.from, now_ms_));
     case Event::kRestart:
       if (h.core) return;
       return StartHost(ev.node);

@@ -4,8 +4,9 @@
 //
 // Faults (before global stabilization time, GST): message loss, duplication, reordering and delay;
 // symmetric and asymmetric partitions that heal; crashes (also in the middle of carrying out an
-// action bundle, losing what was not yet persisted) and restarts from the persisted state; slow
-// nodes. Byzantine replicas (f by default) stay active for the whole run: silent, equivocating
+// action bundle, losing what was not yet persisted) and restarts from the persisted state, each
+// crash reported to the others as the transport's hint (Core::OnPeerUnreachable), and now and
+// then a false hint about a live peer; slow nodes. Byzantine replicas (f by default) stay active for the whole run: silent, equivocating
 // (two blocks or two votes in a round), voting for invalid blocks, sending malformed or wrongly
 // signed messages, and replaying old messages.
 //

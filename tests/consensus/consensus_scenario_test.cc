@@ -393,14 +393,21 @@ TEST(Scenario, RoundOfASilentLeaderTimesOutQuickly) {
 }
 
 // The transport's hint (Core::OnPeerUnreachable): a peer whose stream broke is silent at once,
-// well inside the silence window. The current round it leads gets the short deadline, a round it
-// leads later starts with it, a hint about a peer that does not lead changes nothing, and a
-// message from the peer clears the hint.
+// well inside the silence window. The current round it leads gets the short deadline unless this
+// node voted in it already; a round it leads later starts with it; a hint about a peer that does
+// not lead changes nothing; a vote this node sent it as the next leader goes to the leader after
+// it too; and a node that lost every peer (cut off itself) suspects nobody.
 TEST(Scenario, APeerTheTransportLostIsSilentAtOnce) {
   Cluster c(4);
   const Chain chain(c.keys());
   constexpr int64_t kStart = 1000;  // base timeout 1000 ms: silent leaders get 100 ms
-  const auto into_round_3 = [&](Core& core, int64_t at) {
+  const auto started = [&] {
+    auto core = Core::Create(c.MakeConfig(0), Recovery{});
+    EXPECT_TRUE(core.ok());
+    (*core)->Start(kStart);  // round 1, led by validator 1; deadline kStart + 1000
+    return std::move(core).value();
+  };
+  const auto into_round_3 = [&](Core& core, int64_t at) {  // by a sync: no vote in round 3
     core.OnMessage(1, Proposal(chain.b1), at - 20);
     core.OnMessage(2, Proposal(chain.b2), at - 10);
     coalition::v1::ConsensusMessage sync;
@@ -410,23 +417,40 @@ TEST(Scenario, APeerTheTransportLostIsSilentAtOnce) {
     return a.timer_deadline_ms;
   };
   {
-    auto core = Core::Create(c.MakeConfig(0), Recovery{});
-    ASSERT_TRUE(core.ok());
-    (*core)->Start(kStart);
-    EXPECT_EQ(into_round_3(**core, kStart + 100), kStart + 100 + 1000);  // 3 was heard at Start
-    EXPECT_EQ((*core)->OnPeerUnreachable(2, kStart + 150).timer_deadline_ms, kStart + 1100);
-    EXPECT_EQ((*core)->OnPeerUnreachable(3, kStart + 150).timer_deadline_ms, kStart + 250);
-    // Its next message clears the hint; the deadline already shortened stays.
-    coalition::v1::ConsensusMessage sync;
-    *sync.mutable_sync()->mutable_high_qc() = chain.qc1;
-    EXPECT_EQ((*core)->OnMessage(3, sync, kStart + 160).timer_deadline_ms, kStart + 250);
+    auto core = started();
+    EXPECT_EQ(into_round_3(*core, kStart + 100), kStart + 100 + 1000);  // 3 was heard at Start
+    EXPECT_EQ(core->OnPeerUnreachable(2, kStart + 150).timer_deadline_ms, kStart + 1100);
+    EXPECT_EQ(core->OnPeerUnreachable(3, kStart + 150).timer_deadline_ms, kStart + 250);
   }
   {
-    auto core = Core::Create(c.MakeConfig(0), Recovery{});
-    ASSERT_TRUE(core.ok());
-    (*core)->Start(kStart);
-    (*core)->OnPeerUnreachable(3, kStart + 50);
-    EXPECT_EQ(into_round_3(**core, kStart + 100), kStart + 200);
+    auto core = started();
+    core->OnPeerUnreachable(3, kStart + 50);
+    EXPECT_EQ(into_round_3(*core, kStart + 100), kStart + 200);
+  }
+  {
+    // Voted in round 1 (the vote went to validator 2, round 2's leader). Losing 1 now changes
+    // no deadline; losing 2 sends the same vote to validator 3 as well.
+    auto core = started();
+    const auto voted = VotesIn(core->OnMessage(1, Proposal(chain.b1), kStart + 10));
+    ASSERT_EQ(voted.size(), 1u);
+    EXPECT_EQ(core->OnPeerUnreachable(1, kStart + 20).timer_deadline_ms, kStart + 1000);
+    Actions a = core->OnPeerUnreachable(2, kStart + 30);
+    ASSERT_EQ(a.sends.size(), 1u);
+    EXPECT_EQ(a.sends[0].to, 3u);
+    ASSERT_TRUE(a.sends[0].message.has_vote());
+    EXPECT_EQ(a.sends[0].message.vote().sig(), voted[0].sig());
+    EXPECT_EQ(a.sends[0].message.vote().round(), 1u);
+    EXPECT_FALSE(a.persist_safety.has_value());  // no new vote
+  }
+  {
+    // Cut off: 3 and 2 lost first, then 1 (round 1's leader) — no peer is heard from any more,
+    // so none looks silent and round 1 keeps its deadline. Only 1 lost: the short one.
+    auto core = started();
+    core->OnPeerUnreachable(3, kStart + 50);
+    core->OnPeerUnreachable(2, kStart + 50);
+    EXPECT_EQ(core->OnPeerUnreachable(1, kStart + 50).timer_deadline_ms, kStart + 1000);
+    auto alone = started();
+    EXPECT_EQ(alone->OnPeerUnreachable(1, kStart + 50).timer_deadline_ms, kStart + 150);
   }
 }
 

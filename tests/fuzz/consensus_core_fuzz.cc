@@ -1,8 +1,9 @@
 // Feeds random consensus messages to a replica (validator 0 of 4, Ed25519 keys from fixed seeds):
 // bad input must never crash the core. The input is a sequence of records:
 //   [op:1][from:1][len:2][bytes:len]
-// op % 4 == 0: parse bytes as a ConsensusMessage and deliver it; 1: the same, after mutating a
-// valid signed proposal's serialization with the bytes; 2: fire the timer; 3: answer a payload.
+// op % 5 == 0: parse bytes as a ConsensusMessage and deliver it; 1: the same, after mutating a
+// valid signed proposal's serialization with the bytes; 2: fire the timer; 3: answer a payload;
+// 4: the transport's hint that the link to `from` broke (self and unknown senders included).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     pos += 4 + len;
     now += 7;
     coalition::v1::ConsensusMessage m;
-    switch (op % 4) {
+    switch (op % 5) {
       case 0:
         if (m.ParseFromString(bytes)) (void)(*core)->OnMessage(from, m, now);
         break;
@@ -85,8 +86,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         now += 5000;
         (void)(*core)->OnTimer(now);
         break;
-      default:
+      case 3:
         (void)(*core)->OnPayload((*core)->round(), bytes, now);
+        break;
+      default:
+        (void)(*core)->OnPeerUnreachable(from, now);
         break;
     }
   }
