@@ -256,6 +256,12 @@ bool CoreAccess::LeaderSilent(uint64_t round) const {
                            kSilentAfterMsPerValidator * s.n);
 }
 
+void CoreAccess::SendVoteToStandIn(uint64_t round, const ConsensusMessage& vote) {
+  if (!LeaderSilent(round + 1)) return;
+  const uint32_t after = s.leader->Leader(round + 2);
+  if (after != s.leader->Leader(round + 1)) SendTo(after, vote);
+}
+
 int64_t CoreAccess::SilentLeaderTimeoutMs() const {
   return std::max(kSilentLeaderTimeoutMinMs,
                   s.config.base_timeout_ms / kSilentLeaderTimeoutDivisor);
@@ -613,14 +619,11 @@ Actions Core::OnPeerUnreachable(uint32_t peer, int64_t now_ms) {
     }
     // It leads the next round and holds our vote for this one: the leader after it gathers the
     // QC as well (as when the vote is cast for a silent next leader), so send it the same vote.
-    if (voted && s.leader->Leader(s.round + 1) == peer && a.LeaderSilent(s.round + 1)) {
-      const uint32_t after = s.leader->Leader(s.round + 2);
-      if (after != peer) {
-        ConsensusMessage m;
-        *m.mutable_vote() = s.safety.last_vote();  // the same signed vote, never a new one
-        *m.mutable_vote()->mutable_high_qc() = s.high_qc;
-        a.SendTo(after, std::move(m));
-      }
+    if (voted && s.leader->Leader(s.round + 1) == peer) {
+      ConsensusMessage m;
+      *m.mutable_vote() = s.safety.last_vote();  // the same signed vote, never a new one
+      *m.mutable_vote()->mutable_high_qc() = s.high_qc;
+      a.SendVoteToStandIn(s.round, m);
     }
   }
   a.Finish();

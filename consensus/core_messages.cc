@@ -126,14 +126,8 @@ void CoreAccess::TryVote(const Block& b) {
   *s.safety.mutable_last_vote() = *v;
   s.safety_dirty = true;
   *v->mutable_high_qc() = s.high_qc;
-  const uint32_t next = s.leader->Leader(b.round() + 1);
-  // When the next leader is silent (presumed down), the leader after it gathers the QC as well
-  // and shares it, so this block is not abandoned when the silent leader's round times out.
-  if (LeaderSilent(b.round() + 1)) {
-    const uint32_t after = s.leader->Leader(b.round() + 2);
-    if (after != next) SendTo(after, m);
-  }
-  SendTo(next, std::move(m));
+  SendVoteToStandIn(b.round(), m);
+  SendTo(s.leader->Leader(b.round() + 1), std::move(m));
 }
 
 void CoreAccess::OnVote(uint32_t from, const coalition::v1::Vote& v) {

@@ -137,6 +137,10 @@ struct CoreAccess {
   // True when nothing arrived from `round`'s leader (not us) for long (kSilentAfter...).
   bool LeaderSilent(uint64_t round) const;
   int64_t SilentLeaderTimeoutMs() const;
+  // A vote for `round` goes to its next leader; when that leader is silent (presumed down), the
+  // leader after it gathers the QC as well and shares it, so the block is not abandoned when the
+  // silent leader's round times out. Sends `vote` to that stand-in, if any.
+  void SendVoteToStandIn(uint64_t round, const coalition::v1::ConsensusMessage& vote);
   void MaybeRequestPayload();
   void LocalTimeout();
   // Asks a peer for `id` or, when `id` is pending, for the missing parent of its pending chain.

@@ -418,19 +418,19 @@ coalition::v1::PeerEnvelope Replica::CosignatureEnvelope(
 void Replica::CosignCurrent() {
   if (!checkpointer_) return;
   const uint64_t size = deps_.ledger->tree_size();
+  const Hash root = deps_.ledger->root();
   if (const absl::Status st = SyncForCosign(*deps_.kv, size, &durable_size_); !st.ok()) {
     spdlog::error("cannot sync the log before cosigning size {}: {}", size, st.ToString());
     return;
   }
-  auto r = checkpointer_->OnLogSize(size, deps_.ledger->root(), NowMs());
+  auto r = checkpointer_->OnLogSize(size, root, NowMs());
   if (r.own) {
     deps_.metrics
         ->Counter(r.again ? "coal_cosignature_requests_total" : "coal_cosignatures_total",
                   r.again ? "Own cosignatures sent again, asking peers for theirs (no quorum yet)"
                           : "Checkpoints this node cosigned")
         .fetch_add(1);
-    coalition::v1::PeerEnvelope pe =
-        CosignatureEnvelope(*r.own, size, HashBytes(deps_.ledger->root()));
+    coalition::v1::PeerEnvelope pe = CosignatureEnvelope(*r.own, size, HashBytes(root));
     pe.set_cosign_wanted(r.again);
     for (auto& p : peers_) {
       if (p) p->Enqueue(pe);

@@ -132,15 +132,7 @@ int main(int argc, char** argv) {
     }
     randombytes_buf(c.body.data(), c.body.size());
     coalition::v1::Attestation att;
-    auto* h = att.mutable_header();
-    h->set_author(member);
-    h->set_created_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                             std::chrono::system_clock::now().time_since_epoch())
-                             .count());
-    std::string nonce(16, '\0');
-    randombytes_buf(nonce.data(), nonce.size());
-    h->set_nonce(nonce);
-    h->set_chain_id(chain_id);
+    coal::tools::FillHeaderDefaults(att.mutable_header(), member, chain_id);
     att.set_subject("bench");
     att.set_body(c.body);
     *c.req.mutable_envelope() =

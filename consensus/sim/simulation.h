@@ -6,9 +6,9 @@
 // symmetric and asymmetric partitions that heal; crashes (also in the middle of carrying out an
 // action bundle, losing what was not yet persisted) and restarts from the persisted state, each
 // crash reported to the others as the transport's hint (Core::OnPeerUnreachable), and now and
-// then a false hint about a live peer; slow nodes. Byzantine replicas (f by default) stay active for the whole run: silent, equivocating
-// (two blocks or two votes in a round), voting for invalid blocks, sending malformed or wrongly
-// signed messages, and replaying old messages.
+// then a false hint about a live peer; slow nodes. Byzantine replicas (f by default) stay active
+// for the whole run: silent, equivocating (two blocks or two votes in a round), voting for invalid
+// blocks, sending malformed or wrongly signed messages, and replaying old messages.
 //
 // Checkers after every step: no two honest replicas commit different blocks at one height; each
 // replica's committed log only grows by its next height with a valid commit proof; no honest

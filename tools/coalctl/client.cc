@@ -24,6 +24,22 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
+void FillHeaderDefaults(coalition::v1::PayloadHeader* h, const std::string& author,
+                        const std::string& chain_id) {
+  if (h->author().empty()) h->set_author(author);
+  if (h->created_at_ms() == 0) {
+    h->set_created_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+  }
+  if (h->nonce().empty()) {
+    std::string nonce(16, '\0');
+    randombytes_buf(nonce.data(), nonce.size());
+    h->set_nonce(nonce);
+  }
+  if (h->chain_id().empty()) h->set_chain_id(chain_id);
+}
+
 absl::StatusOr<coalition::v1::Envelope> EnvelopeFromJson(const std::string& payload_type,
                                                          const std::string& json,
                                                          const std::string& author,
@@ -50,18 +66,7 @@ absl::StatusOr<coalition::v1::Envelope> EnvelopeFromJson(const std::string& payl
   auto* header = msg->GetReflection()->MutableMessage(msg.get(), header_field);
   coalition::v1::PayloadHeader h;
   h.CopyFrom(*header);
-  if (h.author().empty()) h.set_author(author);
-  if (h.created_at_ms() == 0) {
-    h.set_created_at_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count());
-  }
-  if (h.nonce().empty()) {
-    std::string nonce(16, '\0');
-    randombytes_buf(nonce.data(), nonce.size());
-    h.set_nonce(nonce);
-  }
-  if (h.chain_id().empty()) h.set_chain_id(chain_id);
+  FillHeaderDefaults(&h, author, chain_id);
   header->CopyFrom(h);
   std::string payload;
   msg->SerializeToString(&payload);

@@ -16,6 +16,11 @@ namespace coal::tools {
 std::shared_ptr<grpc::Channel> Connect(const std::string& addr);
 absl::Status FromGrpc(const grpc::Status& s);
 
+// Fills what a payload header leaves empty: author, created_at_ms (now), a random 16-byte nonce
+// and the chain id.
+void FillHeaderDefaults(coalition::v1::PayloadHeader* h, const std::string& author,
+                        const std::string& chain_id);
+
 // Builds a payload of `payload_type` (e.g. "coalition.v1.FlaggedShipment" or "FlaggedShipment")
 // from JSON (proto3 JSON mapping), fills its header (author, time, random nonce, chain id) and
 // signs the envelope.
