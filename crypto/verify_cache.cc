@@ -1,19 +1,25 @@
 #include "crypto/verify_cache.h"
 
-#include <cstring>
+#include <sodium.h>
 
-#include "crypto/sha256.h"
+#include <cstring>
 
 namespace coal::crypto {
 namespace {
 
 Hash TripleKey(std::string_view public_key, std::string_view message, std::string_view signature) {
-  Sha256Hasher h;
+  crypto_generichash_state state;
+  Hash out;
+  crypto_generichash_init(&state, nullptr, 0, out.size());
   for (std::string_view part : {public_key, signature, message}) {
-    h.Update(BigEndian64(part.size()));
-    h.Update(part);
+    const std::string size = BigEndian64(part.size());
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(size.data()),
+                              size.size());
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(part.data()),
+                              part.size());
   }
-  return h.Finish();
+  crypto_generichash_final(&state, out.data(), out.size());
+  return out;
 }
 
 }  // namespace

@@ -77,9 +77,10 @@ absl::Status Ledger::Load() {
 }
 
 absl::StatusOr<std::vector<std::string>> Ledger::Apply(
-    const coalition::v1::CommittedBlock& committed, storage::WriteBatch also) {
+    const coalition::v1::CommittedBlock& committed, storage::WriteBatch also,
+    const std::vector<std::string>* entry_digests) {
   std::vector<std::pair<Waiter, CommittedEntry>> ready;
-  auto digests = ApplyLocked(committed, std::move(also), &ready);
+  auto digests = ApplyLocked(committed, std::move(also), entry_digests, &ready);
   // Outside every lock: a callback may read the ledger (tree_size, proofs) without deadlocking.
   for (auto& [w, entry] : ready) std::move(w.done)(entry);
   return digests;
@@ -87,6 +88,7 @@ absl::StatusOr<std::vector<std::string>> Ledger::Apply(
 
 absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
     const coalition::v1::CommittedBlock& committed, storage::WriteBatch batch,
+    const std::vector<std::string>* entry_digests,
     std::vector<std::pair<Waiter, CommittedEntry>>* ready) {
   const auto& block = committed.block();
   {
@@ -110,10 +112,12 @@ absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
   std::vector<std::string> digests;
   std::vector<CommittedEntry> results;
   leaves.reserve(payload.entries_size());
+  const bool digests_given = entry_digests != nullptr &&
+                             entry_digests->size() == static_cast<size_t>(payload.entries_size());
   executor_->BeginBlock();
   for (int i = 0; i < payload.entries_size(); ++i) {
     const auto& env = payload.entries(i);
-    const std::string digest = crypto::EnvelopeDigest(env);
+    const std::string digest = digests_given ? (*entry_digests)[i] : crypto::EnvelopeDigest(env);
     ExecContext ctx{block.height(), first_index + i, block.time_ms()};
     coalition::v1::EntryRecord record;
     *record.mutable_envelope() = env;
@@ -129,9 +133,6 @@ absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
     if (!kv_->Get(Column::kIndex, DigestIndexKey(digest)).ok()) {
       batch.Put(Column::kIndex, DigestIndexKey(digest), BigEndian64(first_index + i));
     }
-    // Leaves are unique (each names its own log index), so this index is one-to-one.
-    batch.Put(Column::kIndex, LeafHashIndexKey(merkle::LeafHash(leaf)),
-              BigEndian64(first_index + i));
     results.push_back({first_index + i, block.height(), block.time_ms(), record.outcome()});
     leaves.push_back(std::move(leaf));
     digests.push_back(digest);
@@ -141,11 +142,16 @@ absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
     executor_->AbortBlock();
     return st;
   }
-  st = log_->AppendTo(leaves, &batch);
+  std::vector<Hash> leaf_hashes;
+  st = log_->AppendTo(leaves, &batch, &leaf_hashes);
   if (!st.ok()) {
     executor_->AbortBlock();
     log_->Abort();
     return st;
+  }
+  // Leaves are unique (each names its own log index), so this index is one-to-one.
+  for (size_t i = 0; i < leaf_hashes.size(); ++i) {
+    batch.Put(Column::kIndex, LeafHashIndexKey(leaf_hashes[i]), BigEndian64(first_index + i));
   }
   std::string block_bytes;
   committed.SerializeToString(&block_bytes);

@@ -85,9 +85,12 @@ class Ledger {
 
   // Applies one committed block, with `also` in the same batch. Returns the digests of its
   // entries (for the mempool). A block at or below the ledger's height writes nothing, `also`
-  // included: the caller writes it itself if it must land.
-  absl::StatusOr<std::vector<std::string>> Apply(const coalition::v1::CommittedBlock& block,
-                                                 storage::WriteBatch also = {});
+  // included: the caller writes it itself if it must land. `entry_digests`, when given, must be
+  // the digests of the block's entries in order (the replica has them from validating the block);
+  // otherwise, or when their count does not match, the ledger hashes the entries itself.
+  absl::StatusOr<std::vector<std::string>> Apply(
+      const coalition::v1::CommittedBlock& block, storage::WriteBatch also = {},
+      const std::vector<std::string>* entry_digests = nullptr);
 
   uint64_t height() const;
   uint64_t tree_size() const;
@@ -163,6 +166,7 @@ class Ledger {
   absl::flat_hash_map<std::string, std::vector<uint64_t>> waiters_by_digest_ ABSL_GUARDED_BY(mu_);
   absl::StatusOr<std::vector<std::string>> ApplyLocked(
       const coalition::v1::CommittedBlock& block, storage::WriteBatch batch,
+      const std::vector<std::string>* entry_digests,
       std::vector<std::pair<Waiter, CommittedEntry>>* ready);
   // Takes the waiter out (nullopt when it already ran).
   std::optional<Waiter> TakeWaiter(uint64_t ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

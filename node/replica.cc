@@ -19,14 +19,6 @@ constexpr int64_t kCatchUpIntervalMs = 500;
 constexpr int64_t kCatchUpStuckMs = 1000;
 constexpr int64_t kPersistRetryMs = 500;
 
-// The digests of a block payload's entries, in order.
-std::vector<std::string> EntryDigests(const coalition::v1::BlockPayload& payload) {
-  std::vector<std::string> digests;
-  digests.reserve(payload.entries_size());
-  for (const auto& e : payload.entries()) digests.push_back(crypto::EnvelopeDigest(e));
-  return digests;
-}
-
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -236,14 +228,15 @@ absl::Status Replica::ValidatePayload(const std::string& payload) {
     return absl::InvalidArgumentError("payload has too many entries");
   }
   // Lease what other leaders proposed so we do not propose it again right away.
-  deps_.mempool->Lease(EntryDigests(p), NowMs());
+  deps_.mempool->Lease(payload_digests_.Of(payload, p), NowMs());
   return absl::OkStatus();
 }
 
 void Replica::ReleaseAbandoned(const std::string& payload) {
   coalition::v1::BlockPayload p;
   if (!p.ParseFromString(payload)) return;
-  const std::vector<std::string> digests = EntryDigests(p);
+  const std::vector<std::string> digests = payload_digests_.Of(payload, p);
+  payload_digests_.Forget(payload);
   deps_.mempool->Release(digests);
   deps_.metrics
       ->Counter("coal_abandoned_entries_total",
@@ -369,7 +362,9 @@ void Replica::ApplyCommitted(const coalition::v1::CommittedBlock& block) {
   const bool replay = block.block().height() <= deps_.ledger->height();
   const absl::Status pruned_alone =
       replay && !prune.empty() ? deps_.kv->Write(prune, {.sync = false}) : absl::OkStatus();
-  auto digests = deps_.ledger->Apply(block, replay ? storage::WriteBatch{} : std::move(prune));
+  auto digests = deps_.ledger->Apply(block, replay ? storage::WriteBatch{} : std::move(prune),
+                                     payload_digests_.Find(block.block().payload()));
+  payload_digests_.Forget(block.block().payload());
   if (!digests.ok()) {
     // Storage failure (e.g. disk full): stop taking part until an operator fixes it; the block
     // stays in the consensus tree and will be applied again after restart.
@@ -478,9 +473,13 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
   // rejected duplicate): leave them out, whatever their lease says (a late forward has none).
   absl::flat_hash_set<std::string> on_branch;
   for (const auto& bytes : core_->PayloadsOnProposalBranch()) {
+    const std::vector<std::string>* digests = payload_digests_.Find(bytes);
     coalition::v1::BlockPayload p;
-    if (!p.ParseFromString(bytes)) continue;
-    for (auto& d : EntryDigests(p)) on_branch.insert(std::move(d));
+    if (digests == nullptr) {
+      if (!p.ParseFromString(bytes)) continue;
+      digests = &payload_digests_.Of(bytes, p);
+    }
+    on_branch.insert(digests->begin(), digests->end());
   }
   const uint64_t entries_max = std::min<uint64_t>(deps_.genesis.timing().max_block_entries(),
                                                   deps_.limits.block_entries_max);

@@ -30,6 +30,7 @@
 #include "node/checkpointer.h"
 #include "node/config.h"
 #include "node/ledger.h"
+#include "node/payload_digests.h"
 #include "node/mempool.h"
 #include "node/metrics.h"
 #include "node/peer_transport.h"
@@ -144,6 +145,9 @@ class Replica {
   uint64_t pruned_below_height_ = 0;  // consensus blocks below this height are deleted
   int64_t last_applied_time_ms_ = 0;  // block time of the last applied block (cosign schedule)
   uint64_t durable_size_ = 0;         // log size known synced to disk (cosigning waits for it)
+  // Entry digests of the payloads validated, proposed or abandoned lately (hashed once each).
+  // Room for the uncommitted blocks of a few rounds; at most 64 MiB of payloads.
+  PayloadDigests payload_digests_{32, 64 << 20};
 
   std::atomic<uint64_t> round_{0};
   std::atomic<uint64_t> committed_height_{0};

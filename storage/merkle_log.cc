@@ -200,7 +200,8 @@ absl::Status MerkleLog::Load() {
   return absl::OkStatus();
 }
 
-absl::Status MerkleLog::AppendTo(const std::vector<std::string>& leaves, WriteBatch* batch) {
+absl::Status MerkleLog::AppendTo(const std::vector<std::string>& leaves, WriteBatch* batch,
+                                 std::vector<Hash>* leaf_hashes) {
   if (leaves.size() > kAppendLeavesMax) {
     return absl::InvalidArgumentError(absl::StrCat(
         "merkle log: ", leaves.size(), " leaves in one append, max ", kAppendLeavesMax));
@@ -224,9 +225,12 @@ absl::Status MerkleLog::AppendTo(const std::vector<std::string>& leaves, WriteBa
       batch->Put(Column::kMerkle, MerkleNodeKey(level, index), AsView(hash));
       if (level >= cache_level) cached.push_back({level, index, hash});
     };
+    if (leaf_hashes != nullptr) leaf_hashes->reserve(leaf_hashes->size() + leaves.size());
     for (const std::string& leaf : leaves) {
       batch->Put(Column::kEntries, EntryKey(next.size()), leaf);
-      next.Append(merkle::LeafHash(leaf), put_subtree);
+      const Hash hash = merkle::LeafHash(leaf);
+      next.Append(hash, put_subtree);
+      if (leaf_hashes != nullptr) leaf_hashes->push_back(hash);
     }
     batch->Put(Column::kMeta, kMerkleSizeKey, BigEndian64(next.size()));
   }

@@ -84,8 +84,11 @@ class MerkleLog {
 
   // Stages `leaves` as entries size()..size()+leaves.size()-1 into `batch`: the entries, every
   // perfect-subtree hash they complete and the new size. An empty list stages nothing but still
-  // needs Commit or Abort. INVALID_ARGUMENT for more than kAppendLeavesMax leaves.
-  absl::Status AppendTo(const std::vector<std::string>& leaves, WriteBatch* batch);
+  // needs Commit or Abort. INVALID_ARGUMENT for more than kAppendLeavesMax leaves. When
+  // `leaf_hashes` is given, it receives each leaf's hash, in order (callers that index leaves by
+  // hash need not hash them a second time).
+  absl::Status AppendTo(const std::vector<std::string>& leaves, WriteBatch* batch,
+                        std::vector<Hash>* leaf_hashes = nullptr);
   // The staged batch was written: readers now see the new size and root. Aborts the process when
   // nothing is staged, or when the store holds another size than the staged one (the caller
   // committed a batch it did not write).

@@ -4,6 +4,7 @@
 // together. A block the ledger holds already writes nothing, its `also` included.
 #include <gtest/gtest.h>
 
+#include "crypto/merkle.h"
 #include "node/ledger.h"
 #include "storage/memory_kv_store.h"
 
@@ -12,7 +13,7 @@ namespace {
 
 using storage::Column;
 
-coalition::v1::CommittedBlock Block(uint64_t height, const std::string& body) {
+coalition::v1::CommittedBlock Block(uint64_t height, const std::vector<std::string>& bodies) {
   coalition::v1::CommittedBlock cb;
   auto* b = cb.mutable_block();
   b->set_height(height);
@@ -20,11 +21,16 @@ coalition::v1::CommittedBlock Block(uint64_t height, const std::string& body) {
   b->set_id("block-" + std::to_string(height));
   b->set_time_ms(1000 * static_cast<int64_t>(height));
   coalition::v1::BlockPayload payload;
-  auto* env = payload.add_entries();
-  env->set_payload_type("coalition.v1.Attestation");
-  env->set_payload(body);
+  for (const std::string& body : bodies) {
+    auto* env = payload.add_entries();
+    env->set_payload_type("coalition.v1.Attestation");
+    env->set_payload(body);
+  }
   b->set_payload(payload.SerializeAsString());
   return cb;
+}
+coalition::v1::CommittedBlock Block(uint64_t height, const std::string& body) {
+  return Block(height, std::vector<std::string>{body});
 }
 
 class LedgerApplyTest : public ::testing::Test {
@@ -84,6 +90,21 @@ TEST_F(LedgerApplyTest, ABlockAlreadyAppliedWritesNothingOfTheCallers) {
   EXPECT_EQ(kv_.write_count(), writes);
   EXPECT_TRUE(kv_.Get(Column::kConsensus, "consensus-row-1").ok());
   EXPECT_EQ(ledger_->tree_size(), 1u);
+}
+
+TEST_F(LedgerApplyTest, EveryLeafIsFoundByItsHash) {
+  ASSERT_TRUE(ledger_->Apply(Block(1, "first")).ok());
+  ASSERT_TRUE(ledger_->Apply(Block(2, {"second", "third", "fourth"})).ok());
+  ASSERT_EQ(ledger_->tree_size(), 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    auto leaf = ledger_->GetLeaf(i);
+    ASSERT_TRUE(leaf.ok()) << leaf.status();
+    const Hash hash = merkle::LeafHash(*leaf);
+    auto found = ledger_->IndexOfLeafHash(std::string(hash.begin(), hash.end()));
+    ASSERT_TRUE(found.ok()) << i << ": " << found.status();
+    EXPECT_EQ(*found, i);
+  }
+  EXPECT_TRUE(absl::IsNotFound(ledger_->IndexOfLeafHash(std::string(32, '\x07')).status()));
 }
 
 }  // namespace

@@ -295,6 +295,18 @@ TEST_F(MerkleLogTest, StagedAppendIsInvisibleUntilCommit) {
   EXPECT_EQ(store_.Get(Column::kBlocks, "caller-data").value(), "block");
 }
 
+TEST_F(MerkleLogTest, AppendHandsBackTheLeafHashesItStaged) {
+  AppendCommitted(log_, store_, 0, 3);
+  WriteBatch batch;
+  std::vector<Hash> hashes = {Hash{}};  // appended to, not replaced
+  ASSERT_EQ(log_.AppendTo(Leaves(3, 7), &batch, &hashes), absl::OkStatus());
+  const std::vector<Hash> all = LeafHashes(7);
+  EXPECT_EQ(hashes, (std::vector<Hash>{Hash{}, all[3], all[4], all[5], all[6]}));
+  ASSERT_EQ(store_.Write(batch), absl::OkStatus());
+  log_.Commit();
+  for (uint64_t i = 3; i < 7; ++i) EXPECT_EQ(log_.LeafHashAt(i).value(), all[i]) << i;
+}
+
 TEST_F(MerkleLogTest, FailedWriteThenAbortKeepsTheOldTreeAndRetrySucceeds) {
   AppendCommitted(log_, store_, 0, 6);
   const Hash root6 = log_.Root();

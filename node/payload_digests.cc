@@ -1,0 +1,61 @@
+#include "node/payload_digests.h"
+
+#include <algorithm>
+
+#include "crypto/dsse.h"
+
+namespace coal::node {
+
+std::vector<std::string> EntryDigests(const coalition::v1::BlockPayload& payload) {
+  std::vector<std::string> digests;
+  digests.reserve(payload.entries_size());
+  for (const auto& e : payload.entries()) digests.push_back(crypto::EnvelopeDigest(e));
+  return digests;
+}
+
+PayloadDigests::PayloadDigests(size_t payloads_max, size_t bytes_max)
+    : payloads_max_(payloads_max), bytes_max_(bytes_max) {}
+
+const PayloadDigests::Slot* PayloadDigests::FindSlot(const std::string& payload_bytes) const {
+  // Newest first: the block asked about is most often the one validated last.
+  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
+    if (it->payload.size() == payload_bytes.size() && it->payload == payload_bytes) return &*it;
+  }
+  return nullptr;
+}
+
+const std::vector<std::string>* PayloadDigests::Find(const std::string& payload_bytes) const {
+  const Slot* slot = FindSlot(payload_bytes);
+  if (slot == nullptr) return nullptr;
+  ++hits_;
+  return &slot->digests;
+}
+
+const std::vector<std::string>& PayloadDigests::Of(const std::string& payload_bytes,
+                                                   const coalition::v1::BlockPayload& parsed) {
+  if (const auto* found = Find(payload_bytes)) return *found;
+  ++misses_;
+  if (payloads_max_ == 0 || payload_bytes.size() > bytes_max_) {
+    uncached_ = EntryDigests(parsed);
+    return uncached_;
+  }
+  while (!slots_.empty() &&
+         (slots_.size() >= payloads_max_ || bytes_ + payload_bytes.size() > bytes_max_)) {
+    bytes_ -= slots_.front().payload.size();
+    slots_.pop_front();
+  }
+  slots_.push_back(Slot{payload_bytes, EntryDigests(parsed)});
+  bytes_ += payload_bytes.size();
+  return slots_.back().digests;
+}
+
+void PayloadDigests::Forget(const std::string& payload_bytes) {
+  auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
+    return s.payload.size() == payload_bytes.size() && s.payload == payload_bytes;
+  });
+  if (it == slots_.end()) return;
+  bytes_ -= it->payload.size();
+  slots_.erase(it);
+}
+
+}  // namespace coal::node
