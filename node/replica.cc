@@ -160,7 +160,9 @@ void Replica::OnPeerMessage(const coalition::v1::PeerEnvelope& msg) {
   // different peers' forwards run in parallel).
   if (msg.entries_size() > 0) {
     AdmitForwarded(msg.sender(), msg.entries());
-    Push(Event{});  // wake a leader waiting for payload
+    // Wake the loop only if it waits for entries to propose: otherwise the next proposal takes
+    // them from the mempool anyway, and a wake-up per forward costs a context switch.
+    if (awaiting_payload_.load()) Push(Event{});
   }
 }
 
@@ -322,6 +324,7 @@ void Replica::Handle(consensus::Actions actions) {
   if (actions.payload_request_round) {
     payload_round_ = *actions.payload_request_round;
     payload_requested_ms_ = NowMs();
+    awaiting_payload_.store(true);
   }
   round_.store(core_->round());
 }
@@ -489,6 +492,7 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
   for (auto& e : entries) *payload.add_entries() = std::move(e);
   const uint64_t round = *payload_round_;
   payload_round_.reset();
+  awaiting_payload_.store(false);
   Handle(core_->OnPayload(round, entries.empty() ? std::string() : payload.SerializeAsString(),
                           now_ms));
 }

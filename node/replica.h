@@ -139,6 +139,9 @@ class Replica {
 
   // Loop-thread state.
   std::optional<uint64_t> payload_round_;
+  // payload_round_ is set: entries forwarded by peers must wake the loop. Set before the loop
+  // looks at the mempool, read after an entry is added to it, so one of the two sees the other.
+  std::atomic<bool> awaiting_payload_{false};
   int64_t payload_requested_ms_ = 0;
   int64_t timer_deadline_ms_ = 0;
   int64_t last_catchup_ms_ = 0;
