@@ -682,6 +682,11 @@ uint64_t Core::round() const { return s_->round; }
 uint64_t Core::committed_height() const { return s_->tree.root().height(); }
 uint64_t Core::HighestKnownCommitHeight() const { return s_->highest_known_commit_height; }
 int64_t Core::BehindSinceMs() const { return s_->behind_since_ms; }
+bool Core::NeedsCatchUp(uint64_t applied_height, int64_t now_ms) const {
+  const bool far = s_->highest_known_commit_height > applied_height + kCatchUpLagBlocks;
+  const bool stuck = s_->behind_since_ms > 0 && now_ms - s_->behind_since_ms >= kCatchUpStuckMs;
+  return far || stuck;
+}
 bool Core::PayloadAwaitsCommit() const {
   if (s_->tree.AnyPayloadAboveRoot()) return true;
   for (const Block* b : s_->tree.Ancestors(s_->high_qc.block_id(), 2)) {

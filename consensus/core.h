@@ -163,6 +163,14 @@ class Core {
   uint64_t HighestKnownCommitHeight() const;
   // Since when (ms) HighestKnownCommitHeight() has been above our committed height; 0 when not.
   int64_t BehindSinceMs() const;
+  // The catch-up rule (DESIGN §6), for the node and the simulator alike: a node whose ledger holds
+  // `applied_height` should fetch committed blocks by height when it is more than
+  // kCatchUpLagBlocks behind what certificates have shown it, or behind at all for
+  // kCatchUpStuckMs (the blocks it misses may lie below every peer's consensus tree, out of reach
+  // of block fetches). How often it may try is the caller's pace.
+  static constexpr uint64_t kCatchUpLagBlocks = 2;
+  static constexpr int64_t kCatchUpStuckMs = 1000;
+  bool NeedsCatchUp(uint64_t applied_height, int64_t now_ms) const;
   // True when a leader should propose now, even an empty block: an uncommitted block in the tree
   // carries a non-empty payload (it needs more rounds to commit), or the high QC's block or its
   // parent does (its commit is known here but reaches the others only with the next proposal).

@@ -16,7 +16,6 @@ using storage::Column;
 
 constexpr char kSafetyKey[] = "consensus/safety";
 constexpr int64_t kCatchUpIntervalMs = 500;
-constexpr int64_t kCatchUpStuckMs = 1000;
 constexpr int64_t kPersistRetryMs = 500;
 
 int64_t NowMs() {
@@ -605,12 +604,8 @@ void Replica::Loop() {
       Handle(core_->OnTimer(now));
     }
     MaybeAnswerPayload(now);
-    // Far behind, or behind at all for a while: the missing blocks may lie below every peer's
-    // consensus tree (committed and pruned there), out of reach of block fetches.
-    const bool far = core_->HighestKnownCommitHeight() > deps_.ledger->height() + 2;
-    const bool stuck =
-        core_->BehindSinceMs() > 0 && now - core_->BehindSinceMs() >= kCatchUpStuckMs;
-    if ((far || stuck) && now >= last_catchup_ms_ + kCatchUpIntervalMs) {
+    if (core_->NeedsCatchUp(deps_.ledger->height(), now) &&
+        now >= last_catchup_ms_ + kCatchUpIntervalMs) {
       last_catchup_ms_ = now;
       CatchUp();
     }

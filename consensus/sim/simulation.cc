@@ -22,8 +22,6 @@ using coalition::v1::ConsensusMessage;
 
 constexpr int64_t kSyncIntervalMs = 1000;
 constexpr uint32_t kSyncBlocksMax = 64;
-constexpr uint64_t kSyncLagBlocks = 2;
-constexpr int64_t kSyncStuckMs = 1000;  // behind by any amount this long: sync too (as the node)
 constexpr int64_t kPayloadDelayMaxMs = 10;
 constexpr uint32_t kPayloadBytesMax = 64;
 
@@ -358,10 +356,7 @@ void Simulation::Handle(uint32_t i, Actions actions) {
 void Simulation::MaybeSync(uint32_t i) {
   Host& h = hosts_[i];
   if (!h.core) return;
-  const bool far = h.core->HighestKnownCommitHeight() > h.ledger.size() + kSyncLagBlocks;
-  const int64_t behind_since = h.core->BehindSinceMs();
-  const bool stuck = behind_since > 0 && now_ms_ - behind_since >= kSyncStuckMs;
-  if (!far && !stuck) return;
+  if (!h.core->NeedsCatchUp(h.ledger.size(), now_ms_)) return;
   if (now_ms_ < h.last_sync_ms + kSyncIntervalMs) return;
   h.last_sync_ms = now_ms_;
   uint32_t peer = static_cast<uint32_t>(Rand(0, o_.n - 2));

@@ -471,9 +471,15 @@ TEST(Scenario, BehindSinceReportsAKnownCommitAboveOurOwn) {
   EXPECT_EQ((*core)->BehindSinceMs(), 1004);
   (*core)->OnTimer(1500);
   EXPECT_EQ((*core)->BehindSinceMs(), 1004);  // still behind: the time it started
+  // The catch-up rule: 2 behind is not "far" (more than kCatchUpLagBlocks), but behind for
+  // kCatchUpStuckMs is "stuck".
+  EXPECT_FALSE((*core)->NeedsCatchUp(0, 1004 + Core::kCatchUpStuckMs - 1));
+  EXPECT_TRUE((*core)->NeedsCatchUp(0, 1004 + Core::kCatchUpStuckMs));
+  EXPECT_TRUE((*core)->NeedsCatchUp(0, 1004 + Core::kCatchUpStuckMs + 500));
   (*core)->AdvanceTo(chain.committed_b2, 2100);
   EXPECT_EQ((*core)->committed_height(), 2u);
   EXPECT_EQ((*core)->BehindSinceMs(), 0);
+  EXPECT_FALSE((*core)->NeedsCatchUp(2, 9000));
 }
 
 }  // namespace
