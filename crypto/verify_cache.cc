@@ -26,7 +26,7 @@ Hash TripleKey(std::string_view public_key, std::string_view message, std::strin
 
 size_t CachingVerifier::HashOfHash::operator()(const Hash& h) const {
   size_t out;
-  std::memcpy(&out, h.data(), sizeof(out));  // already uniform: a SHA-256 prefix
+  std::memcpy(&out, h.data(), sizeof(out));  // already uniform: a BLAKE2b prefix
   return out;
 }
 

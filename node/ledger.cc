@@ -118,6 +118,10 @@ absl::StatusOr<std::vector<std::string>> Ledger::ApplyLocked(
   for (int i = 0; i < payload.entries_size(); ++i) {
     const auto& env = payload.entries(i);
     const std::string digest = digests_given ? (*entry_digests)[i] : crypto::EnvelopeDigest(env);
+#ifndef NDEBUG
+    // A wrong digest would index the entry under another name on this node alone.
+    COAL_CHECK(digest == crypto::EnvelopeDigest(env));
+#endif
     ExecContext ctx{block.height(), first_index + i, block.time_ms()};
     coalition::v1::EntryRecord record;
     *record.mutable_envelope() = env;

@@ -234,9 +234,16 @@ absl::Status Replica::ValidatePayload(const std::string& payload) {
 }
 
 void Replica::ReleaseAbandoned(const std::string& payload) {
-  coalition::v1::BlockPayload p;
-  if (!p.ParseFromString(payload)) return;
-  const std::vector<std::string> digests = payload_digests_.Of(payload, p);
+  // Cached, or hashed here without caching (taking a slot for a payload about to be forgotten
+  // could evict one a pending commit still wants).
+  std::vector<std::string> digests;
+  if (const auto* cached = payload_digests_.Find(payload)) {
+    digests = *cached;
+  } else {
+    coalition::v1::BlockPayload p;
+    if (!p.ParseFromString(payload)) return;
+    digests = EntryDigests(p);
+  }
   payload_digests_.Forget(payload);
   deps_.mempool->Release(digests);
   deps_.metrics

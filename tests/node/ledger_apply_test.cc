@@ -4,6 +4,7 @@
 // together. A block the ledger holds already writes nothing, its `also` included.
 #include <gtest/gtest.h>
 
+#include "crypto/dsse.h"
 #include "crypto/merkle.h"
 #include "node/ledger.h"
 #include "storage/memory_kv_store.h"
@@ -105,6 +106,32 @@ TEST_F(LedgerApplyTest, EveryLeafIsFoundByItsHash) {
     EXPECT_EQ(*found, i);
   }
   EXPECT_TRUE(absl::IsNotFound(ledger_->IndexOfLeafHash(std::string(32, '\x07')).status()));
+}
+
+// The replica hands over the digests it computed when it validated the block; a list that does
+// not match the entries in count is ignored and the ledger hashes the entries itself.
+TEST_F(LedgerApplyTest, GivenEntryDigestsIndexTheEntriesAndAMiscountedListIsIgnored) {
+  const auto first = Block(1, std::vector<std::string>{"a", "b"});
+  const auto second = Block(2, std::vector<std::string>{"c", "d"});
+  std::vector<std::string> want;
+  for (const auto* block : {&first, &second}) {
+    coalition::v1::BlockPayload p;
+    ASSERT_TRUE(p.ParseFromString(block->block().payload()));
+    for (const auto& env : p.entries()) want.push_back(crypto::EnvelopeDigest(env));
+  }
+  const std::vector<std::string> given = {want[0], want[1]};
+  auto applied = ledger_->Apply(first, {}, &given);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(*applied, given);
+  const std::vector<std::string> miscounted = {want[2]};
+  applied = ledger_->Apply(second, {}, &miscounted);
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  EXPECT_EQ(*applied, (std::vector<std::string>{want[2], want[3]}));
+  for (uint64_t i = 0; i < 4; ++i) {
+    auto index = ledger_->IndexOfDigest(want[i]);
+    ASSERT_TRUE(index.ok()) << i << ": " << index.status();
+    EXPECT_EQ(*index, i);
+  }
 }
 
 }  // namespace
