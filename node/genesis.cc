@@ -217,6 +217,15 @@ absl::Status ValidateGenesis(const Genesis& g) {
     return FieldError("min_notice_ms", "must not be negative");
   }
   if (g.timing().round_timeout_ms() == 0) return FieldError("consensus.round_timeout_ms", "zero");
+  if (g.timing().max_block_entries() == 0) {
+    return FieldError("consensus.max_block_entries", "zero");
+  }
+  if (g.timing().max_block_bytes() < kBlockBytesMin ||
+      g.timing().max_block_bytes() > kBlockBytesMax) {
+    return FieldError("consensus.max_block_bytes", "must be between " +
+                                                       std::to_string(kBlockBytesMin) + " and " +
+                                                       std::to_string(kBlockBytesMax));
+  }
   if (g.timing().checkpoint_interval_ms() > kCheckpointIntervalMaxMs) {
     return FieldError("consensus.checkpoint_interval_ms",
                       "must be at most " + std::to_string(kCheckpointIntervalMaxMs) +

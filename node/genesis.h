@@ -33,6 +33,11 @@ std::string GenesisToToml(const coalition::v1::Genesis& genesis);
 absl::Status ValidateGenesis(const coalition::v1::Genesis& genesis);
 // Upper bound of consensus.checkpoint_interval_ms.
 inline constexpr uint32_t kCheckpointIntervalMaxMs = 60'000;
+// Bounds of consensus.max_block_bytes: a block must hold one entry of the largest size a node
+// admits by default (64 KiB), and, with its certificates, fit a peer message (64 MiB) with room
+// to spare.
+inline constexpr uint32_t kBlockBytesMin = 64 << 10;
+inline constexpr uint32_t kBlockBytesMax = 16 << 20;
 
 // SHA-256 over the deterministic serialization (32 raw bytes).
 std::string GenesisHash(const coalition::v1::Genesis& genesis);

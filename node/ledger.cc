@@ -263,6 +263,22 @@ absl::StatusOr<coalition::v1::CommittedBlock> Ledger::GetBlock(uint64_t height) 
   return b;
 }
 
+absl::StatusOr<std::vector<coalition::v1::CommittedBlock>> Ledger::BlocksFrom(
+    uint64_t from_height, uint32_t blocks_max, size_t bytes_max) const {
+  std::vector<coalition::v1::CommittedBlock> out;
+  size_t bytes = 0;
+  const uint64_t top = height();
+  for (uint64_t h = std::max<uint64_t>(from_height, 1); h <= top && out.size() < blocks_max;
+       ++h) {
+    auto b = GetBlock(h);
+    if (!b.ok()) return b.status();
+    bytes += b->ByteSizeLong();
+    if (bytes > bytes_max && !out.empty()) break;
+    out.push_back(std::move(*b));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t index, uint64_t size) const {
   absl::ReaderMutexLock lock(&log_mu_);
   if (size > log_->size()) {

@@ -103,6 +103,12 @@ class Ledger {
   // The log index of the leaf whose RFC 9162 leaf hash is `leaf_hash` (32 bytes).
   absl::StatusOr<uint64_t> IndexOfLeafHash(const std::string& leaf_hash) const;
   absl::StatusOr<coalition::v1::CommittedBlock> GetBlock(uint64_t height) const;
+  // Committed blocks from `from_height` (at least 1) upward, for a peer catching up: at most
+  // `blocks_max`, and no more once their encoded size passes `bytes_max` — except the first,
+  // always included, so a peer behind a large block still moves. Empty above the ledger's height.
+  absl::StatusOr<std::vector<coalition::v1::CommittedBlock>> BlocksFrom(uint64_t from_height,
+                                                                       uint32_t blocks_max,
+                                                                       size_t bytes_max) const;
 
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size) const;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t m, uint64_t n) const;

@@ -503,7 +503,7 @@ void Replica::MaybeAnswerPayload(int64_t now_ms) {
                           now_ms));
 }
 
-void Replica::CatchUp() {
+bool Replica::CatchUp() {
   deps_.metrics
       ->Counter("coal_catchups_total",
                 "Times this node, behind, fetched committed blocks by height from a peer")
@@ -532,27 +532,37 @@ void Replica::CatchUp() {
     }
     // Then the entries' signatures, in parallel, so that applying finds them checked.
     WarmSignatures(resp, proven);
+    const uint64_t before = deps_.ledger->height();
     for (int k = 0; k < proven; ++k) {
       const auto& cb = resp.blocks(k);
       if (cb.block().height() != deps_.ledger->height() + 1) break;  // storage paused
       ApplyCommitted(cb);
       Handle(core_->AdvanceTo(cb, NowMs()));
     }
-    return;
+    const uint64_t after = deps_.ledger->height();
+    // Progress for the operator: at most a line a second while catching up, and one at the end.
+    const int64_t now = NowMs();
+    const bool done = after >= core_->HighestKnownCommitHeight();
+    if (after > before && (done || now >= last_catchup_log_ms_ + 1000)) {
+      last_catchup_log_ms_ = now;
+      spdlog::info("catching up from {}: height {} of {} known committed{}", peers_[i]->info().id,
+                   after, std::max(after, core_->HighestKnownCommitHeight()),
+                   done ? " (caught up)" : "");
+    }
+    return after > before;
   }
+  return false;
 }
 
 grpc::Status Replica::HandleSync(const coalition::v1::SyncRequest& req,
                                  coalition::v1::SyncResponse* resp) {
-  const uint64_t top = deps_.ledger->height();
   const uint32_t max =
       std::min(req.max_blocks() == 0 ? kSyncBlocksMax : req.max_blocks(), kSyncBlocksMax);
-  for (uint64_t h = std::max<uint64_t>(req.from_height(), 1);
-       h <= top && resp->blocks_size() < static_cast<int>(max); ++h) {
-    auto b = deps_.ledger->GetBlock(h);
-    if (!b.ok()) return ToGrpc(b.status());
-    *resp->add_blocks() = *b;
-  }
+  // Bounded by bytes too: 256 blocks of up to max_block_bytes each would pass the peer channel's
+  // message limit, and a node behind a stretch of large blocks could never fetch them.
+  auto blocks = deps_.ledger->BlocksFrom(req.from_height(), max, kSyncResponseBytesMax);
+  if (!blocks.ok()) return ToGrpc(blocks.status());
+  for (auto& b : *blocks) *resp->add_blocks() = std::move(b);
   return grpc::Status::OK;
 }
 
@@ -613,8 +623,9 @@ void Replica::Loop() {
     MaybeAnswerPayload(now);
     if (core_->NeedsCatchUp(deps_.ledger->height(), now) &&
         now >= last_catchup_ms_ + kCatchUpIntervalMs) {
-      last_catchup_ms_ = now;
-      CatchUp();
+      // A batch that moved the ledger is followed by the next one at once: far behind, a node
+      // catches up as fast as it can fetch, check and apply blocks, not a batch per interval.
+      last_catchup_ms_ = CatchUp() ? 0 : now;
     }
     for (const auto& p : peers_) {
       if (!p) continue;

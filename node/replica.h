@@ -95,7 +95,9 @@ class Replica {
   coalition::v1::PeerEnvelope CosignatureEnvelope(const coalition::v1::Cosignature& cosignature,
                                                   uint64_t size, const std::string& root) const;
   void OnCosignature(const coalition::v1::PeerEnvelope& msg);
-  void CatchUp();
+  // Fetches one batch of committed blocks by height from the first peer that answers and applies
+  // what verifies. True when the ledger moved.
+  bool CatchUp();
   void FlushForwards();
   void AdmitForwarded(uint32_t from, const google::protobuf::RepeatedPtrField<
                                          coalition::v1::Envelope>& entries);
@@ -117,6 +119,9 @@ class Replica {
   static constexpr int64_t kIdleBlockMs = 150;  // propose an empty block at most this often
   static constexpr size_t kPendingCosignSizesMax = 64;
   static constexpr uint32_t kSyncBlocksMax = 256;
+  // A Sync answer stops adding blocks past this size (the peer channel takes 64 MiB messages; a
+  // single block is at most the genesis's max_block_bytes, itself at most kBlockBytesMax).
+  static constexpr size_t kSyncResponseBytesMax = 32 << 20;
 
   ReplicaDeps deps_;
   std::vector<std::unique_ptr<PeerSender>> peers_;  // index = validator index; null for self
@@ -145,6 +150,7 @@ class Replica {
   int64_t payload_requested_ms_ = 0;
   int64_t timer_deadline_ms_ = 0;
   int64_t last_catchup_ms_ = 0;
+  int64_t last_catchup_log_ms_ = 0;
   uint64_t pruned_below_height_ = 0;  // consensus blocks below this height are deleted
   int64_t last_applied_time_ms_ = 0;  // block time of the last applied block (cosign schedule)
   uint64_t durable_size_ = 0;         // log size known synced to disk (cosigning waits for it)

@@ -5,7 +5,9 @@
 // refused.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -187,6 +189,56 @@ TEST_F(ClusterTest, KilledNodeCatchesUpAfterRestart) {
   ASSERT_TRUE(Converged(size, {0, 1, 2}));
   ASSERT_TRUE(tools::DevnetStartNode(dir_, 3, BinDir() + "/coalition-node").ok());
   ASSERT_TRUE(Converged(size)) << NodeLog(3);
+}
+
+// A node down while the others commit thousands of blocks (COAL_CATCHUP_BLOCKS, default 2000):
+// those blocks are pruned from every peer's consensus tree, so the node must fetch them as
+// committed blocks by height, in many Sync batches (one after the other while each moves its
+// ledger), verifying each commit proof. It ends with the same tree; the time from restart to
+// caught up goes to the test's output.
+TEST_F(ClusterTest, ANodeDownForThousandsOfBlocksCatchesUp) {
+  const uint64_t behind = static_cast<uint64_t>(EnvInt("COAL_CATCHUP_BLOCKS", 2000));
+  StartDevnet();
+  auto key = MemberKey("cloud-a");
+  coalition::v1::SubmitResponse resp;
+  ASSERT_TRUE(Submit(0, Attestation(*key, "cloud-a", "before"), true, &resp).ok());
+  ASSERT_TRUE(tools::DevnetKillNode(dir_, 3).ok());
+  const uint64_t start = Status(0)->height();
+  uint64_t size = 0;
+  {
+    Load load(this, key.get(), 4);
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          auto s = Status(0);
+          return s.ok() && s->height() >= start + behind;
+        },
+        180s))
+        << "height " << Status(0)->height() << ", wanted " << start + behind;
+    load.Stop();
+    size = std::max(CoveringSize(load.acked()), resp.log_index() + 1);
+  }
+  ASSERT_TRUE(Converged(size, {0, 1, 2}));
+  const uint64_t height = Status(0)->height();
+  const auto restarted = std::chrono::steady_clock::now();
+  ASSERT_TRUE(tools::DevnetStartNode(dir_, 3, BinDir() + "/coalition-node").ok());
+  Reconnect(3);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = Status(3);
+        return s.ok() && s->height() >= height;
+      },
+      120s))
+      << NodeLog(3);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - restarted);
+  std::printf("node 3 caught up %llu blocks in %lld ms (restart included)\n",
+              static_cast<unsigned long long>(height - start),
+              static_cast<long long>(took.count()));
+  ASSERT_TRUE(Converged(size)) << NodeLog(3);
+  EXPECT_GT(MetricValue(MetricsPage(3), "coal_catchups_total"), 0u);
+  // And it takes part again: an entry submitted to it commits everywhere.
+  ASSERT_TRUE(Submit(3, Attestation(*key, "cloud-a", "after"), true, &resp).ok());
+  ASSERT_TRUE(Converged(resp.log_index() + 1));
 }
 
 TEST_F(ClusterTest, WholeClusterKillKeepsEveryAcknowledgedEntry) {

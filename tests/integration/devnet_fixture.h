@@ -112,6 +112,23 @@ class DevnetTest : public ::testing::Test {
     return s.size() > 4000 ? s.substr(s.size() - 4000) : s;
   }
 
+  // A fresh client channel to node i, for a node restarted after a long time down: the old
+  // channel (and any channel sharing gRPC's global subchannel pool) may sit in reconnect backoff
+  // for many seconds after the node is back.
+  void Reconnect(int i) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    // Retry within 0.1-0.5 s while the node is still starting (gRPC's default backoff grows from
+    // 1 s by 1.6x, which alone can add ten seconds here). The minimum backoff stays at its
+    // default: gRPC also takes it as the connect timeout, and a busy node may take a while to
+    // finish a handshake.
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+    stubs_[i] = coalition::v1::LedgerService::NewStub(grpc::CreateCustomChannel(
+        nodes_[i].client_addr, grpc::InsecureChannelCredentials(), args));
+  }
+
   absl::StatusOr<coalition::v1::StatusResponse> Status(int i) {
     return tools::FetchStatus(*stubs_[i], 2000);
   }

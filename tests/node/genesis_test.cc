@@ -24,6 +24,8 @@ coalition::v1::Genesis SampleGenesis() {
   g.set_entry_max_future_ms(300000);
   g.mutable_timing()->set_round_timeout_ms(500);
   g.mutable_timing()->set_round_timeout_max_ms(5000);
+  g.mutable_timing()->set_max_block_entries(4000);
+  g.mutable_timing()->set_max_block_bytes(4 << 20);
   for (const char* id : {"us", "eu", "jp"}) {
     auto* m = g.add_members();
     m->set_id(id);
@@ -119,6 +121,31 @@ TEST(GenesisTest, IntegerFieldsRefuseQuotedNegativeAndWrappingValues) {
                 std::string::npos)
           << parsed.status();
     }
+  }
+}
+
+// A block must hold at least one entry and fit a peer message: zero entries or bytes (a chain
+// that could never order an entry) and blocks past kBlockBytesMax (proposals and catch-up answers
+// the peer channel would refuse) are refused, naming the field.
+TEST(GenesisTest, BlockLimitsMustLetABlockHoldAnEntryAndFitAPeerMessage) {
+  auto g = SampleGenesis();
+  ASSERT_TRUE(ValidateGenesis(g).ok());
+  g.mutable_timing()->set_max_block_entries(0);
+  EXPECT_EQ(ValidateGenesis(g),
+            absl::InvalidArgumentError("genesis: consensus.max_block_entries: zero"));
+  g.mutable_timing()->set_max_block_entries(1);
+  EXPECT_TRUE(ValidateGenesis(g).ok());
+  for (uint32_t bytes : {0u, kBlockBytesMin - 1, kBlockBytesMax + 1}) {
+    g.mutable_timing()->set_max_block_bytes(bytes);
+    const absl::Status st = ValidateGenesis(g);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << bytes;
+    EXPECT_NE(st.message().find("consensus.max_block_bytes: must be between 65536 and 16777216"),
+              std::string::npos)
+        << st;
+  }
+  for (uint32_t bytes : {kBlockBytesMin, kBlockBytesMax}) {
+    g.mutable_timing()->set_max_block_bytes(bytes);
+    EXPECT_TRUE(ValidateGenesis(g).ok()) << bytes;
   }
 }
 

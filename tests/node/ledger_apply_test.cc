@@ -134,5 +134,27 @@ TEST_F(LedgerApplyTest, GivenEntryDigestsIndexTheEntriesAndAMiscountedListIsIgno
   }
 }
 
+// What a peer catching up gets: blocks from a height on, at most a count, and no more once past
+// a byte budget, but always the first (a peer behind one large block must still move).
+TEST_F(LedgerApplyTest, BlocksFromStopsAtTheCountOrTheBytesButAlwaysGivesOne) {
+  for (uint64_t h = 1; h <= 5; ++h) {
+    ASSERT_TRUE(ledger_->Apply(Block(h, std::string(1000, 'a' + static_cast<char>(h)))).ok());
+  }
+  const auto heights = [](const std::vector<coalition::v1::CommittedBlock>& blocks) {
+    std::vector<uint64_t> out;
+    for (const auto& b : blocks) out.push_back(b.block().height());
+    return out;
+  };
+  auto all = ledger_->BlocksFrom(0, 256, 1 << 20);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(heights(*all), (std::vector<uint64_t>{1, 2, 3, 4, 5}));
+  EXPECT_EQ(heights(*ledger_->BlocksFrom(2, 2, 1 << 20)), (std::vector<uint64_t>{2, 3}));
+  const size_t one = (*all)[0].ByteSizeLong();
+  EXPECT_EQ(heights(*ledger_->BlocksFrom(2, 256, 2 * one + one / 2)),
+            (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(heights(*ledger_->BlocksFrom(4, 256, 10)), (std::vector<uint64_t>{4}));
+  EXPECT_TRUE(ledger_->BlocksFrom(6, 256, 1 << 20)->empty());
+}
+
 }  // namespace
 }  // namespace coal::node
