@@ -41,6 +41,8 @@ class VerifierTest : public ::testing::Test {
     g.set_threshold_quorum(1);
     g.set_emergency_quorum(1);
     g.mutable_timing()->set_round_timeout_ms(500);
+    g.mutable_timing()->set_max_block_entries(4000);
+    g.mutable_timing()->set_max_block_bytes(4 << 20);
     auto* m = g.add_members();
     m->set_id("alice");
     m->add_roles(coalition::v1::ROLE_AUTHORITY);
