@@ -1,6 +1,7 @@
 #include "node/payload_digests.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "crypto/dsse.h"
 
@@ -16,19 +17,20 @@ std::vector<std::string> EntryDigests(const coalition::v1::BlockPayload& payload
 PayloadDigests::PayloadDigests(size_t payloads_max, size_t bytes_max)
     : payloads_max_(payloads_max), bytes_max_(bytes_max) {}
 
-const PayloadDigests::Slot* PayloadDigests::FindSlot(const std::string& payload_bytes) const {
-  // Newest first: the block asked about is most often the one validated last.
-  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) {
-    if (it->payload.size() == payload_bytes.size() && it->payload == payload_bytes) return &*it;
-  }
-  return nullptr;
+std::deque<PayloadDigests::Slot>::const_iterator PayloadDigests::FindSlot(
+    const std::string& payload_bytes) const {
+  // Newest first: the block asked about is most often the one validated last. A payload is held
+  // at most once (Of adds it only when it is not found).
+  const auto it = std::find_if(slots_.rbegin(), slots_.rend(),
+                               [&](const Slot& s) { return s.payload == payload_bytes; });
+  return it == slots_.rend() ? slots_.end() : std::prev(it.base());
 }
 
 const std::vector<std::string>* PayloadDigests::Find(const std::string& payload_bytes) const {
-  const Slot* slot = FindSlot(payload_bytes);
-  if (slot == nullptr) return nullptr;
+  const auto it = FindSlot(payload_bytes);
+  if (it == slots_.end()) return nullptr;
   ++hits_;
-  return &slot->digests;
+  return &it->digests;
 }
 
 const std::vector<std::string>& PayloadDigests::Of(const std::string& payload_bytes,
@@ -50,9 +52,7 @@ const std::vector<std::string>& PayloadDigests::Of(const std::string& payload_by
 }
 
 void PayloadDigests::Forget(const std::string& payload_bytes) {
-  auto it = std::find_if(slots_.begin(), slots_.end(), [&](const Slot& s) {
-    return s.payload.size() == payload_bytes.size() && s.payload == payload_bytes;
-  });
+  const auto it = FindSlot(payload_bytes);
   if (it == slots_.end()) return;
   bytes_ -= it->payload.size();
   slots_.erase(it);

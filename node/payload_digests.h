@@ -46,7 +46,8 @@ class PayloadDigests {
     std::string payload;
     std::vector<std::string> digests;
   };
-  const Slot* FindSlot(const std::string& payload_bytes) const;
+  // The slot holding `payload_bytes`, or slots_.end().
+  std::deque<Slot>::const_iterator FindSlot(const std::string& payload_bytes) const;
 
   const size_t payloads_max_;
   const size_t bytes_max_;
