@@ -3,6 +3,7 @@
 #include "consensus/core.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "consensus/core_state.h"
@@ -215,12 +216,17 @@ void CoreAccess::TryCommit() {
   const std::string new_root = b0->id();
   std::set<std::string> committed_ids = {s.tree.root().id()};  // the earlier commit, and these
   for (const Block* b : path) committed_ids.insert(b->id());
-  for (Block& dropped : s.tree.PruneTo(new_root)) {
-    if (!committed_ids.count(dropped.id()) && !dropped.payload().empty()) {
-      s.out->abandoned_payloads.push_back(std::move(*dropped.mutable_payload()));
+  ReportAbandoned(s.tree.PruneTo(new_root), committed_ids);
+  DropPendingUpTo(s.tree.root().height());
+}
+
+void CoreAccess::ReportAbandoned(std::vector<Block> dropped,
+                                 const std::set<std::string>& committed) {
+  for (Block& b : dropped) {
+    if (!committed.count(b.id()) && !b.payload().empty()) {
+      s.out->abandoned_payloads.push_back(std::move(*b.mutable_payload()));
     }
   }
-  DropPendingUpTo(s.tree.root().height());
 }
 
 void CoreAccess::DropPendingUpTo(uint64_t committed_height) {
@@ -660,7 +666,17 @@ Actions Core::AdvanceTo(const CommittedBlock& block, int64_t now_ms) {
     if (!s.validators.VerifyCommittedBlock(block).ok()) {
       a.Count(Reject::kBadCertificate);
     } else {
-      s.tree.Reset(block.block());
+      // The old root and the blocks from it up to the new root's parent were committed (the
+      // ledger applied them); every other block dropped leaves the chain uncommitted.
+      std::set<std::string> committed = {s.tree.root().id()};
+      std::vector<Block> dropped = s.tree.Reset(block.block());
+      std::map<std::string, const Block*> by_id;
+      for (const Block& b : dropped) by_id[b.id()] = &b;
+      for (auto it = by_id.find(block.block().parent_id()); it != by_id.end();
+           it = by_id.find(it->second->parent_id())) {
+        committed.insert(it->first);
+      }
+      a.ReportAbandoned(std::move(dropped), committed);
       s.highest_known_commit_height =
           std::max(s.highest_known_commit_height, block.block().height());
       a.DropPendingUpTo(block.block().height());

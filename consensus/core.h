@@ -154,7 +154,8 @@ class Core {
   // VerifyCommittedBlock against this core's validator set.
   absl::Status VerifyCommitted(const coalition::v1::CommittedBlock& block) const;
   // Fast-forward after the node applied a verified committed block it fetched itself. Heights at
-  // or below committed_height() are ignored. The core will not deliver this height again.
+  // or below committed_height() are ignored. The core will not deliver this height again. Blocks
+  // it drops off the committed chain are reported in abandoned_payloads, as a commit does.
   Actions AdvanceTo(const coalition::v1::CommittedBlock& block, int64_t now_ms);
 
   uint64_t round() const;

@@ -135,6 +135,10 @@ struct CoreAccess {
   void TryCommit();
   // Forgets pending blocks at or below a committed height: they can never connect.
   void DropPendingUpTo(uint64_t committed_height);
+  // Reports the payloads of `dropped` blocks (left the tree) that are not in `committed`, so
+  // their entries can be proposed again at once.
+  void ReportAbandoned(std::vector<coalition::v1::Block> dropped,
+                       const std::set<std::string>& committed);
   void EnterRound(uint64_t round);
   int64_t RoundTimeoutMs() const;
   // True when nothing arrived from `round`'s leader (not us) for long (kSilentAfter...).

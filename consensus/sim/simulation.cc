@@ -56,8 +56,8 @@ struct Event {
   uint32_t node = 0;
   uint32_t from = 0;
   uint64_t value = 0;  // timer generation, payload round, sync from-height
-  ConsensusMessage message;
-  std::vector<CommittedBlock> blocks;
+  ConsensusMessage message = {};
+  std::vector<CommittedBlock> blocks = {};
 };
 
 struct Host {

@@ -323,6 +323,28 @@ TEST(Scenario, PendingBlockConnectsToTheRootCatchUpInstalls) {
   EXPECT_EQ(votes[0].block_id(), chain.b4.id());
 }
 
+// Catch-up drops blocks as a commit does: AdvanceTo reports the payloads of the blocks it drops
+// uncommitted, so their entries can be proposed again at once (their mempool leases used to wait
+// out their expiry). Node 0 holds b1 and a fork x2 (round 2, extending genesis through TC(1));
+// catch-up installs b2 (on b1) as the root: x2 is abandoned; genesis and b1 are committed.
+TEST(Scenario, CatchUpReportsTheBlocksItDropsUncommitted) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  auto core = Core::Create(c.MakeConfig(0), Recovery{});
+  ASSERT_TRUE(core.ok()) << core.status();
+  (*core)->Start(1000);
+  (*core)->OnMessage(1, Proposal(chain.b1), 1001);
+  const auto tc1 = MakeTc(c.keys(), 1, {{1, 0}, {2, 0}, {3, 0}});
+  const Block x2 = MakeBlock(c.keys(), 2, 2, GenesisQuorumCert(kChain), 1002, "x2", &tc1);
+  (*core)->OnMessage(2, Proposal(x2), 1002);
+  ASSERT_EQ((*core)->sizes().tree_blocks, 3u);  // genesis, b1, x2
+
+  const Actions a = (*core)->AdvanceTo(chain.committed_b2, 1004);
+  EXPECT_EQ((*core)->committed_height(), 2u);
+  EXPECT_EQ((*core)->sizes().tree_blocks, 1u);
+  EXPECT_EQ(a.abandoned_payloads, std::vector<std::string>{"x2"});
+}
+
 // Liveness: when the fetch of a pending chain's missing ancestor has given up, the next block
 // built on that chain asks for the missing ancestor again (it used to ask for nothing, since its
 // own parent was "already held"), and the answer connects the whole chain.
