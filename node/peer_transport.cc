@@ -12,6 +12,8 @@ namespace {
 constexpr auto kBackoffMin = std::chrono::milliseconds(50);
 constexpr auto kBackoffMax = std::chrono::milliseconds(2000);
 constexpr int kPeerMessageBytesMax = 64 << 20;
+// How long the channel watcher blocks at a time (bounds how long a PeerSender takes to stop).
+constexpr auto kWatchSlice = std::chrono::milliseconds(100);
 
 absl::StatusOr<std::string> ReadPem(const std::string& path) {
   std::ifstream in(path);
@@ -80,8 +82,8 @@ std::shared_ptr<grpc::ChannelCredentials> PeerChannelCredentials(const TlsFiles&
 }
 
 PeerSender::PeerSender(PeerInfo peer, uint32_t self,
-                       std::shared_ptr<grpc::ChannelCredentials> creds, size_t queue_max)
-    : peer_(std::move(peer)), self_(self), queue_max_(queue_max) {
+                       std::shared_ptr<grpc::ChannelCredentials> creds, Options options)
+    : peer_(std::move(peer)), self_(self), options_(std::move(options)) {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(kPeerMessageBytesMax);
   args.SetMaxReceiveMessageSize(kPeerMessageBytesMax);
@@ -92,6 +94,7 @@ PeerSender::PeerSender(PeerInfo peer, uint32_t self,
   channel_ = grpc::CreateCustomChannel(peer_.addr, creds, args);
   stub_ = coalition::v1::PeerService::NewStub(channel_);
   thread_ = std::thread([this] { Run(); });
+  watcher_ = std::thread([this] { Watch(); });
 }
 
 PeerSender::~PeerSender() {
@@ -101,12 +104,36 @@ PeerSender::~PeerSender() {
   }
   cv_.notify_all();
   thread_.join();
+  watcher_.join();
+}
+
+void PeerSender::Watch() {
+  grpc_connectivity_state state = channel_->GetState(false);
+  while (true) {
+    {
+      std::lock_guard lock(mu_);
+      if (stop_) return;
+    }
+    // Returns at a change of state, or at the deadline so that stop_ is seen.
+    if (!channel_->WaitForStateChange(state, std::chrono::system_clock::now() + kWatchSlice)) {
+      continue;
+    }
+    const grpc_connectivity_state next = channel_->GetState(false);
+    if (state == GRPC_CHANNEL_READY && next != GRPC_CHANNEL_READY) {
+      {
+        std::lock_guard lock(mu_);
+        channel_lost_ = true;
+      }
+      cv_.notify_all();
+    }
+    state = next;
+  }
 }
 
 void PeerSender::Enqueue(coalition::v1::PeerEnvelope msg) {
   {
     std::lock_guard lock(mu_);
-    if (queue_.size() >= queue_max_) {
+    if (queue_.size() >= options_.queue_max) {
       queue_.pop_front();
       dropped_.fetch_add(1);
     }
@@ -123,6 +150,10 @@ void PeerSender::Run() {
       std::unique_lock lock(mu_);
       if (stop_) return;
     }
+    {
+      std::lock_guard lock(mu_);
+      channel_lost_ = false;  // a loss from before this stream is not this stream's
+    }
     grpc::ClientContext ctx;
     coalition::v1::PeerAck ack;
     auto writer = stub_->Send(&ctx, &ack);
@@ -132,13 +163,18 @@ void PeerSender::Run() {
       coalition::v1::PeerEnvelope msg;
       {
         std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(500),
-                     [this] { return stop_ || !queue_.empty(); });
+        cv_.wait_for(lock, options_.idle_check,
+                     [this] { return stop_ || !queue_.empty() || channel_lost_; });
         if (stop_) {
           lock.unlock();
           writer->WritesDone();
           ctx.TryCancel();
           return;
+        }
+        if (channel_lost_) {  // the connection dropped: this stream is gone with it
+          channel_lost_ = false;
+          healthy = false;
+          continue;
         }
         if (queue_.empty()) {
           // Idle: check that the channel still works so `connected` is truthful.
@@ -167,7 +203,10 @@ void PeerSender::Run() {
       backoff = kBackoffMin;
     }
     connected_.store(false);
-    if (wrote_any) broken_.store(true);
+    if (wrote_any) {
+      broken_.store(true);
+      if (options_.on_broken) options_.on_broken();
+    }
     ctx.TryCancel();
     (void)writer->Finish();
     std::unique_lock lock(mu_);

@@ -11,6 +11,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -51,8 +52,17 @@ struct PeerInfo {
 
 class PeerSender {
  public:
+  struct Options {
+    size_t queue_max = 1024;
+    // Called (on the sender's thread) each time a stream breaks after carrying a write, right
+    // after TakeBroken turns true: lets the caller react at once instead of at its next poll.
+    std::function<void()> on_broken;
+    // How often an idle stream re-checks its channel. A lost connection is noticed as it happens
+    // (a watcher follows the channel's state); this is the backstop.
+    std::chrono::milliseconds idle_check{500};
+  };
   PeerSender(PeerInfo peer, uint32_t self, std::shared_ptr<grpc::ChannelCredentials> creds,
-             size_t queue_max);
+             Options options);
   ~PeerSender();
   PeerSender(const PeerSender&) = delete;
   PeerSender& operator=(const PeerSender&) = delete;
@@ -69,31 +79,37 @@ class PeerSender {
   }
   const PeerInfo& info() const { return peer_; }
   // True once each time a stream to the peer broke after it had carried a write (the peer went
-  // away, or the link did): the replica's liveness hint for the consensus core.
+  // away, or the link did): the replica's liveness hint for the consensus core. A connection that
+  // drops while the stream is idle counts at once (its channel leaves READY), not at the next
+  // write: with every client waiting on a commit, the next write may be one round timeout away.
   bool TakeBroken() { return broken_.exchange(false); }
   // A stub for unary calls (Sync) over the same TLS channel.
   coalition::v1::PeerService::Stub* stub() { return stub_.get(); }
 
  private:
   void Run();
+  // Follows the channel's connectivity: leaving READY marks the stream lost and wakes Run.
+  void Watch();
 
   // What queued up while the last write was on the wire leaves as one message, up to this size.
   static constexpr size_t kMergedBytesMax = 4 << 20;
 
   const PeerInfo peer_;
   const uint32_t self_;
-  const size_t queue_max_;
+  const Options options_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<coalition::v1::PeerService::Stub> stub_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<coalition::v1::PeerEnvelope> queue_;  // guarded by mu_
   bool stop_ = false;                              // guarded by mu_
+  bool channel_lost_ = false;                      // guarded by mu_; set by Watch
   std::atomic<bool> broken_{false};
   std::atomic<bool> connected_{false};
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> merged_{0};
   std::thread thread_;
+  std::thread watcher_;
 };
 
 // The PeerService implementation: authenticates the sender and forwards messages.

@@ -86,8 +86,11 @@ absl::Status Replica::Start() {
     auto dial = deps_.peer_dial.find(validators[i].id());
     PeerInfo info{static_cast<uint32_t>(i), validators[i].id(),
                   dial != deps_.peer_dial.end() ? dial->second : validators[i].peer_addr()};
-    peers_.push_back(std::make_unique<PeerSender>(info, deps_.self, deps_.peer_creds,
-                                                  deps_.limits.peer_queue_max));
+    PeerSender::Options opts;
+    opts.queue_max = deps_.limits.peer_queue_max;
+    opts.on_broken = [this] { Push(Event{}); };  // the loop hands the hint to the core at once
+    peers_.push_back(
+        std::make_unique<PeerSender>(info, deps_.self, deps_.peer_creds, std::move(opts)));
   }
   consensus::Config config;
   config.self = deps_.self;
@@ -609,7 +612,8 @@ void Replica::Loop() {
       if (peers_[i] && peers_[i]->TakeBroken()) {
         deps_.metrics
             ->Counter("coal_peer_streams_broken_total",
-                      "Streams to peers that broke after carrying a write (peer presumed silent)")
+                      "Streams to peers that broke or lost their connection after carrying a write "
+                      "(peer presumed silent)")
             .fetch_add(1);
         Handle(core_->OnPeerUnreachable(i, NowMs()));
       }
