@@ -557,6 +557,7 @@ Actions Core::Start(int64_t now_ms) {
   s.now_ms = now_ms;
   s.started = true;
   s.heard_ms.assign(s.n, now_ms);  // everybody is presumed up until proven silent
+  s.lost_ms.assign(s.n, 0);
   CoreAccess a{*this, s};
   a.TryCommit();
   // Resume in the round after our highest certificate, and never below a round we already voted
@@ -583,7 +584,14 @@ Actions Core::OnMessage(uint32_t from, const ConsensusMessage& message, int64_t 
   if (from >= s.n || from == s.config.self) {
     a.Count(Reject::kMalformed);
   } else {
-    if (from < s.heard_ms.size()) s.heard_ms[from] = s.now_ms;
+    // A peer the transport lost stays silent for one base timeout whatever arrives from it: what
+    // it sent just before it went away is still being delivered, and restoring it on that had
+    // its rounds time out in full for the whole silence window (2 s of 500 ms stalls).
+    if (from < s.heard_ms.size() &&
+        (s.lost_ms[from] == 0 || s.now_ms - s.lost_ms[from] > s.config.base_timeout_ms)) {
+      s.heard_ms[from] = s.now_ms;
+      s.lost_ms[from] = 0;
+    }
     a.OnMessage(from, message);
   }
   a.Finish();
@@ -617,6 +625,7 @@ Actions Core::OnPeerUnreachable(uint32_t peer, int64_t now_ms) {
     // Heard from in the far past: silent as long as anyone else has been heard from (LeaderSilent
     // measures against the peer heard from last, so a node cut off from everyone suspects nobody).
     s.heard_ms[peer] = kHeardNever;
+    s.lost_ms[peer] = std::max<int64_t>(s.now_ms, 1);
     const bool voted = s.safety.last_vote().round() == s.round;
     // It leads this round and we have not voted: its proposal will not come. (After our vote the
     // round's fate lies with the next leader's QC; a quick timeout would only race it.)

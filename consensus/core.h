@@ -148,7 +148,8 @@ class Core {
   // silence window (unless every peer is lost: then this node is the one cut off), so the rounds
   // it leads time out quickly — the current one too if this node has not voted in it — and a
   // vote this node already sent it as the next leader goes to the leader after it as well. Its
-  // next message clears it. Safety does not depend on it (timeouts and vote routing are local).
+  // first message more than one base timeout later clears it (earlier ones may have been sent
+  // before it went away). Safety does not depend on it (timeouts and vote routing are local).
   Actions OnPeerUnreachable(uint32_t peer, int64_t now_ms);
 
   // VerifyCommittedBlock against this core's validator set.

@@ -69,6 +69,7 @@ struct Core::State {
   uint64_t round = 0;
   int64_t round_deadline_ms = 0;
   std::vector<int64_t> heard_ms;  // per validator: when a message from it last arrived
+  std::vector<int64_t> lost_ms;   // per validator: when the transport reported it lost; 0 = not
   int64_t now_ms = 0;
   bool started = false;
   uint64_t proposed_round = 0;  // last round we proposed in

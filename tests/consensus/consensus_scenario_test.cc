@@ -417,8 +417,9 @@ TEST(Scenario, RoundOfASilentLeaderTimesOutQuickly) {
 // The transport's hint (Core::OnPeerUnreachable): a peer whose stream broke is silent at once,
 // well inside the silence window. The current round it leads gets the short deadline unless this
 // node voted in it already; a round it leads later starts with it; a hint about a peer that does
-// not lead changes nothing; a vote this node sent it as the next leader goes to the leader after
-// it too; and a node that lost every peer (cut off itself) suspects nobody.
+// not lead changes nothing; a message from it within a base timeout of the hint does not clear it;
+// a vote this node sent it as the next leader goes to the leader after it too; and a node that
+// lost every peer (cut off itself) suspects nobody.
 TEST(Scenario, APeerTheTransportLostIsSilentAtOnce) {
   Cluster c(4);
   const Chain chain(c.keys());
@@ -448,6 +449,21 @@ TEST(Scenario, APeerTheTransportLostIsSilentAtOnce) {
     auto core = started();
     core->OnPeerUnreachable(3, kStart + 50);
     EXPECT_EQ(into_round_3(*core, kStart + 100), kStart + 105);
+  }
+  {
+    // What it sent just before it went away may arrive after the hint: within one base timeout
+    // of the hint a message does not clear it (it used to, and its rounds then timed out in full
+    // for the whole silence window); the first one after that does.
+    coalition::v1::ConsensusMessage hello;
+    *hello.mutable_sync()->mutable_high_qc() = GenesisQuorumCert(kChain);
+    auto early = started();
+    early->OnPeerUnreachable(3, kStart + 50);
+    early->OnMessage(3, hello, kStart + 60);
+    EXPECT_EQ(into_round_3(*early, kStart + 100), kStart + 105);
+    auto late = started();
+    late->OnPeerUnreachable(3, kStart + 50);
+    late->OnMessage(3, hello, kStart + 50 + 1001);
+    EXPECT_EQ(into_round_3(*late, kStart + 1100), kStart + 1100 + 1000);
   }
   {
     // Voted in round 1 (the vote went to validator 2, round 2's leader). Losing 1 now changes
