@@ -114,6 +114,9 @@ struct Actions {
   // chain): their entries may be proposed again at once instead of waiting out their lease.
   std::vector<std::string> abandoned_payloads;
   std::optional<int64_t> timer_deadline_ms;
+  // OnTimer only: the round's own timer expired (this node timed the round out), as opposed to a
+  // block fetch's retry timer, which shares the one deadline.
+  bool round_timed_out = false;
   std::optional<uint64_t> payload_request_round;
   std::vector<FetchRequest> fetches;
   std::array<uint32_t, static_cast<size_t>(Reject::kCount)> rejected{};

@@ -621,8 +621,12 @@ void Replica::Loop() {
     const int64_t now = NowMs();
     if (timer_deadline_ms_ > 0 && now >= timer_deadline_ms_) {
       timer_deadline_ms_ = 0;
-      deps_.metrics->Counter("coal_round_timeouts_total", "Round timers that expired").fetch_add(1);
-      Handle(core_->OnTimer(now));
+      consensus::Actions actions = core_->OnTimer(now);
+      if (actions.round_timed_out) {  // not a block fetch's retry timer
+        deps_.metrics->Counter("coal_round_timeouts_total", "Rounds this node timed out")
+            .fetch_add(1);
+      }
+      Handle(std::move(actions));
     }
     MaybeAnswerPayload(now);
     if (core_->NeedsCatchUp(deps_.ledger->height(), now) &&

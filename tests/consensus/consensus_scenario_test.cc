@@ -345,6 +345,28 @@ TEST(Scenario, CatchUpReportsTheBlocksItDropsUncommitted) {
   EXPECT_EQ(a.abandoned_payloads, std::vector<std::string>{"x2"});
 }
 
+// The one timer deadline serves the round and block fetches; OnTimer says which one expired, so
+// the node counts round timeouts (coal_round_timeouts_total), not fetch retries. Node 2 holding b3
+// (round 3: two rounds past its committed genesis, so a backed-off 2 s round timeout) fetches b2;
+// the fetch's retry falls due after 1 s, the round at 3003.
+TEST(Scenario, OnTimerTellsARoundTimeoutFromAFetchRetry) {
+  Cluster c(4);
+  const Chain chain(c.keys());
+  Actions a;
+  auto core = NodeHoldingB3(c, chain, &a);
+  ASSERT_NE(core, nullptr);
+  ASSERT_EQ(core->round(), 3u);
+  ASSERT_EQ(a.fetches.size(), 1u);
+  ASSERT_EQ(a.timer_deadline_ms, 2003);
+  a = core->OnTimer(2003);
+  EXPECT_FALSE(a.round_timed_out);
+  EXPECT_TRUE(a.broadcasts.empty());  // no timeout message
+  a = core->OnTimer(3003);
+  EXPECT_TRUE(a.round_timed_out);
+  ASSERT_EQ(a.broadcasts.size(), 1u);
+  EXPECT_TRUE(a.broadcasts[0].has_timeout());
+}
+
 // Liveness: when the fetch of a pending chain's missing ancestor has given up, the next block
 // built on that chain asks for the missing ancestor again (it used to ask for nothing, since its
 // own parent was "already held"), and the answer connects the whole chain.
