@@ -117,7 +117,6 @@ class DevnetTest : public ::testing::Test {
   // for many seconds after the node is back.
   void Reconnect(int i) {
     grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     // Retry within 0.1-0.5 s while the node is still starting (gRPC's default backoff grows from
     // 1 s by 1.6x, which alone can add ten seconds here). The minimum backoff stays at its
@@ -125,8 +124,8 @@ class DevnetTest : public ::testing::Test {
     // finish a handshake.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-    stubs_[i] = coalition::v1::LedgerService::NewStub(grpc::CreateCustomChannel(
-        nodes_[i].client_addr, grpc::InsecureChannelCredentials(), args));
+    stubs_[i] =
+        coalition::v1::LedgerService::NewStub(tools::Connect(nodes_[i].client_addr, args));
   }
 
   absl::StatusOr<coalition::v1::StatusResponse> Status(int i) {

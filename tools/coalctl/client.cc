@@ -13,8 +13,7 @@
 
 namespace coal::tools {
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& addr) {
-  grpc::ChannelArguments args;
+std::shared_ptr<grpc::Channel> Connect(const std::string& addr, grpc::ChannelArguments args) {
   args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
 }

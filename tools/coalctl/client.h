@@ -13,7 +13,10 @@
 
 namespace coal::tools {
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& addr);
+// A plain channel to a node's client API (64 MiB answers). `args` may carry more channel
+// arguments (a test's reconnect backoff, say); the receive limit is set on top of them.
+std::shared_ptr<grpc::Channel> Connect(const std::string& addr,
+                                       grpc::ChannelArguments args = grpc::ChannelArguments());
 absl::Status FromGrpc(const grpc::Status& s);
 
 // Fills what a payload header leaves empty: author, created_at_ms (now), a random 16-byte nonce
