@@ -606,7 +606,8 @@ Actions Core::OnTimer(int64_t now_ms) {
   s.now_ms = std::max(s.now_ms, now_ms);
   CoreAccess a{*this, s};
   if (s.started && s.now_ms >= s.round_deadline_ms) {
-    out.round_timed_out = true;
+    out.round_timed_out =
+        !(s.safety.has_last_timeout() && s.safety.last_timeout().round() == s.round);
     a.LocalTimeout();
     // Retransmit at the same pace while the round does not change (lossy links).
     s.round_deadline_ms = s.now_ms + a.RoundTimeoutMs();

@@ -114,8 +114,8 @@ struct Actions {
   // chain): their entries may be proposed again at once instead of waiting out their lease.
   std::vector<std::string> abandoned_payloads;
   std::optional<int64_t> timer_deadline_ms;
-  // OnTimer only: the round's own timer expired (this node timed the round out), as opposed to a
-  // block fetch's retry timer, which shares the one deadline.
+  // OnTimer only: this node timed the round out (the first time in this round), as opposed to a
+  // block fetch's retry timer, which shares the one deadline, or a timeout's retransmission.
   bool round_timed_out = false;
   std::optional<uint64_t> payload_request_round;
   std::vector<FetchRequest> fetches;
@@ -159,7 +159,8 @@ class Core {
   absl::Status VerifyCommitted(const coalition::v1::CommittedBlock& block) const;
   // Fast-forward after the node applied a verified committed block it fetched itself. Heights at
   // or below committed_height() are ignored. The core will not deliver this height again. Blocks
-  // it drops off the committed chain are reported in abandoned_payloads, as a commit does.
+  // it drops off the committed chain are reported in abandoned_payloads, as a commit does; call it
+  // one height at a time (blocks below a gap in the tree would be reported too).
   Actions AdvanceTo(const coalition::v1::CommittedBlock& block, int64_t now_ms);
 
   uint64_t round() const;

@@ -13,7 +13,7 @@ constexpr auto kBackoffMin = std::chrono::milliseconds(50);
 constexpr auto kBackoffMax = std::chrono::milliseconds(2000);
 constexpr int kPeerMessageBytesMax = 64 << 20;
 // How long the channel watcher blocks at a time (bounds how long a PeerSender takes to stop).
-constexpr auto kWatchSlice = std::chrono::milliseconds(100);
+constexpr auto kWatchSlice = std::chrono::milliseconds(200);
 
 absl::StatusOr<std::string> ReadPem(const std::string& path) {
   std::ifstream in(path);
@@ -98,13 +98,17 @@ PeerSender::PeerSender(PeerInfo peer, uint32_t self,
 }
 
 PeerSender::~PeerSender() {
+  Stop();
+  thread_.join();
+  watcher_.join();
+}
+
+void PeerSender::Stop() {
   {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
   cv_.notify_all();
-  thread_.join();
-  watcher_.join();
 }
 
 void PeerSender::Watch() {
@@ -118,15 +122,18 @@ void PeerSender::Watch() {
     if (!channel_->WaitForStateChange(state, std::chrono::system_clock::now() + kWatchSlice)) {
       continue;
     }
-    const grpc_connectivity_state next = channel_->GetState(false);
-    if (state == GRPC_CHANNEL_READY && next != GRPC_CHANNEL_READY) {
+    state = channel_->GetState(false);
+    // A dropped connection leaves the channel IDLE: try it again at once. A peer that is gone
+    // then fails to connect (TRANSIENT_FAILURE) and is reported; one that only closed the
+    // connection (a GOAWAY) is READY again, and nothing is.
+    if (state == GRPC_CHANNEL_IDLE) state = channel_->GetState(true);
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
       {
         std::lock_guard lock(mu_);
         channel_lost_ = true;
       }
       cv_.notify_all();
     }
-    state = next;
   }
 }
 
@@ -150,10 +157,6 @@ void PeerSender::Run() {
       std::unique_lock lock(mu_);
       if (stop_) return;
     }
-    {
-      std::lock_guard lock(mu_);
-      channel_lost_ = false;  // a loss from before this stream is not this stream's
-    }
     grpc::ClientContext ctx;
     coalition::v1::PeerAck ack;
     auto writer = stub_->Send(&ctx, &ack);
@@ -167,13 +170,14 @@ void PeerSender::Run() {
                      [this] { return stop_ || !queue_.empty() || channel_lost_; });
         if (stop_) {
           lock.unlock();
-          writer->WritesDone();
-          ctx.TryCancel();
+          ctx.TryCancel();  // first: a half-close could wait on a connection being attempted
           return;
         }
-        if (channel_lost_) {  // the connection dropped: this stream is gone with it
+        if (channel_lost_) {
           channel_lost_ = false;
-          healthy = false;
+          // The connection failed, and this stream with it — unless the channel is READY again,
+          // and the report is from before this stream's connection.
+          if (channel_->GetState(false) != GRPC_CHANNEL_READY) healthy = false;
           continue;
         }
         if (queue_.empty()) {

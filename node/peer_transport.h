@@ -54,8 +54,9 @@ class PeerSender {
  public:
   struct Options {
     size_t queue_max = 1024;
-    // Called (on the sender's thread) each time a stream breaks after carrying a write, right
+    // Called on the sender's thread each time a stream breaks after carrying a write, right
     // after TakeBroken turns true: lets the caller react at once instead of at its next poll.
+    // It must not block, nor destroy the sender.
     std::function<void()> on_broken;
     // How often an idle stream re-checks its channel. A lost connection is noticed as it happens
     // (a watcher follows the channel's state); this is the backstop.
@@ -64,6 +65,9 @@ class PeerSender {
   PeerSender(PeerInfo peer, uint32_t self, std::shared_ptr<grpc::ChannelCredentials> creds,
              Options options);
   ~PeerSender();
+  // Asks both threads to stop without waiting for them (the destructor waits): stopping every
+  // sender first lets their watchers wind down together.
+  void Stop();
   PeerSender(const PeerSender&) = delete;
   PeerSender& operator=(const PeerSender&) = delete;
 
@@ -80,15 +84,16 @@ class PeerSender {
   const PeerInfo& info() const { return peer_; }
   // True once each time a stream to the peer broke after it had carried a write (the peer went
   // away, or the link did): the replica's liveness hint for the consensus core. A connection that
-  // drops while the stream is idle counts at once (its channel leaves READY), not at the next
-  // write: with every client waiting on a commit, the next write may be one round timeout away.
+  // drops while the stream is idle counts as soon as the channel fails to reconnect, not at the
+  // next write: with every client waiting on a commit, that may be a round timeout away.
   bool TakeBroken() { return broken_.exchange(false); }
   // A stub for unary calls (Sync) over the same TLS channel.
   coalition::v1::PeerService::Stub* stub() { return stub_.get(); }
 
  private:
   void Run();
-  // Follows the channel's connectivity: leaving READY marks the stream lost and wakes Run.
+  // Follows the channel's connectivity: a failure to (re)connect marks the stream lost and
+  // wakes Run.
   void Watch();
 
   // What queued up while the last write was on the wire leaves as one message, up to this size.

@@ -124,6 +124,9 @@ void Replica::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  for (auto& p : peers_) {
+    if (p) p->Stop();  // all at once: each sender's channel watcher takes up to 0.2 s to notice
+  }
   peers_.clear();
 }
 
@@ -607,7 +610,8 @@ void Replica::Loop() {
       rejections_->Record(ev.from, actions);  // Byzantine hook (issue 8): count, log once
       Handle(std::move(actions));
     }
-    // A peer whose stream just broke is presumed silent at once (its next message clears it).
+    // A peer whose stream just broke is presumed silent at once (its first message more than a
+    // base timeout later clears it).
     for (uint32_t i = 0; i < peers_.size(); ++i) {
       if (peers_[i] && peers_[i]->TakeBroken()) {
         deps_.metrics

@@ -346,9 +346,10 @@ TEST(Scenario, CatchUpReportsTheBlocksItDropsUncommitted) {
 }
 
 // The one timer deadline serves the round and block fetches; OnTimer says which one expired, so
-// the node counts round timeouts (coal_round_timeouts_total), not fetch retries. Node 2 holding b3
-// (round 3: two rounds past its committed genesis, so a backed-off 2 s round timeout) fetches b2;
-// the fetch's retry falls due after 1 s, the round at 3003.
+// the node counts round timeouts (coal_round_timeouts_total), not fetch retries nor a timeout's
+// retransmission. Node 2 holding b3 (round 3: two rounds past its committed genesis, so a
+// backed-off 2 s round timeout) fetches b2; the fetch's retry falls due after 1 s, the round at
+// 3003.
 TEST(Scenario, OnTimerTellsARoundTimeoutFromAFetchRetry) {
   Cluster c(4);
   const Chain chain(c.keys());
@@ -365,6 +366,17 @@ TEST(Scenario, OnTimerTellsARoundTimeoutFromAFetchRetry) {
   EXPECT_TRUE(a.round_timed_out);
   ASSERT_EQ(a.broadcasts.size(), 1u);
   EXPECT_TRUE(a.broadcasts[0].has_timeout());
+  // Still in round 3 later on: the same timeout goes out again (at the round's deadline; fetch
+  // retries fall due in between), and is not counted again.
+  int resent = 0;
+  for (int i = 0; i < 20 && resent == 0; ++i) {
+    ASSERT_TRUE(a.timer_deadline_ms.has_value());
+    a = core->OnTimer(*a.timer_deadline_ms);
+    EXPECT_FALSE(a.round_timed_out);
+    for (const auto& m : a.broadcasts) resent += m.has_timeout() ? 1 : 0;
+  }
+  EXPECT_EQ(resent, 1);
+  EXPECT_EQ(core->round(), 3u);
 }
 
 // Liveness: when the fetch of a pending chain's missing ancestor has given up, the next block
