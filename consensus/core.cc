@@ -3,7 +3,7 @@
 #include "consensus/core.h"
 
 #include <algorithm>
-#include <map>
+#include <limits>
 #include <set>
 
 #include "consensus/core_state.h"
@@ -326,10 +326,14 @@ void CoreAccess::Propose(std::string payload) {
 
 // The timeout rule: sign (r, high_qc.round) only if high_qc.round >= locked_round; then
 // last_voted_round = max(last_voted_round, r), persisted before the timeout leaves.
+bool CoreAccess::TimedOutThisRound() const {
+  return s.safety.has_last_timeout() && s.safety.last_timeout().round() == s.round;
+}
+
 void CoreAccess::LocalTimeout() {
   const uint64_t r = s.round;
   ConsensusMessage m;
-  if (s.safety.has_last_timeout() && s.safety.last_timeout().round() == r) {
+  if (TimedOutThisRound()) {
     *m.mutable_timeout() = s.safety.last_timeout();  // retransmit the very same timeout
   } else {
     if (s.high_qc.round() < s.safety.locked_round()) return;  // would contradict our lock
@@ -606,8 +610,7 @@ Actions Core::OnTimer(int64_t now_ms) {
   s.now_ms = std::max(s.now_ms, now_ms);
   CoreAccess a{*this, s};
   if (s.started && s.now_ms >= s.round_deadline_ms) {
-    out.round_timed_out =
-        !(s.safety.has_last_timeout() && s.safety.last_timeout().round() == s.round);
+    out.round_timed_out = !a.TimedOutThisRound();
     a.LocalTimeout();
     // Retransmit at the same pace while the round does not change (lossy links).
     s.round_deadline_ms = s.now_ms + a.RoundTimeoutMs();
@@ -680,14 +683,11 @@ Actions Core::AdvanceTo(const CommittedBlock& block, int64_t now_ms) {
       // The old root and the blocks from it up to the new root's parent were committed (the
       // ledger applied them); every other block dropped leaves the chain uncommitted.
       std::set<std::string> committed = {s.tree.root().id()};
-      std::vector<Block> dropped = s.tree.Reset(block.block());
-      std::map<std::string, const Block*> by_id;
-      for (const Block& b : dropped) by_id[b.id()] = &b;
-      for (auto it = by_id.find(block.block().parent_id()); it != by_id.end();
-           it = by_id.find(it->second->parent_id())) {
-        committed.insert(it->first);
+      for (const Block* b : s.tree.Ancestors(block.block().parent_id(),
+                                             std::numeric_limits<size_t>::max())) {
+        committed.insert(b->id());
       }
-      a.ReportAbandoned(std::move(dropped), committed);
+      a.ReportAbandoned(s.tree.Reset(block.block()), committed);
       s.highest_known_commit_height =
           std::max(s.highest_known_commit_height, block.block().height());
       a.DropPendingUpTo(block.block().height());

@@ -150,6 +150,8 @@ struct CoreAccess {
   // silent leader's round times out. Sends `vote` to that stand-in, if any.
   void SendVoteToStandIn(uint64_t round, const coalition::v1::ConsensusMessage& vote);
   void MaybeRequestPayload();
+  // This node signed a timeout for the current round already (LocalTimeout resends that one).
+  bool TimedOutThisRound() const;
   void LocalTimeout();
   // Asks a peer for `id` or, when `id` is pending, for the missing parent of its pending chain.
   void RequestFetch(const std::string& id, uint64_t height, uint32_t peer);
