@@ -5,10 +5,16 @@
 #include "tools/coalctl/devnet.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <string>
+#include <thread>
 
 #include "node/config.h"
 
@@ -16,6 +22,60 @@ namespace coal::tools {
 namespace {
 
 int Port(const std::string& addr) { return std::stoi(addr.substr(addr.rfind(':') + 1)); }
+
+char ProcessState(int pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const auto close_paren = line.rfind(')');
+  return close_paren == std::string::npos || close_paren + 2 >= line.size() ? '?'
+                                                                           : line[close_paren + 2];
+}
+
+template <typename Pred>
+bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+// A node killed inside fsync: its main thread is a zombie at once, but the thread in fsync keeps
+// the process, and the data dir's RocksDB lock, until it returns. A restart in that window failed
+// with "While lock file ... Resource temporarily unavailable" (crash loop soak, seed 7, cycle 98),
+// because the process counted as gone as soon as its main thread was a zombie.
+TEST(DevnetTest, AProcessWhoseMainThreadExitedFirstRunsUntilItsLastThreadEnds) {
+  int in[2];
+  ASSERT_EQ(::pipe(in), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(in[0], 0);
+    ::close(in[0]);
+    ::close(in[1]);
+    ::execl(COAL_EXITING_LEADER_HELPER, COAL_EXITING_LEADER_HELPER, nullptr);
+    ::_exit(127);
+  }
+  ::close(in[0]);
+  ASSERT_TRUE(WaitFor([&] { return ProcessState(pid) == 'Z'; }, std::chrono::seconds(10)))
+      << "the helper's main thread did not exit (state " << ProcessState(pid) << ")";
+  EXPECT_TRUE(ProcessRunning(pid)) << "its second thread still runs";
+  ::close(in[1]);  // the second thread reads end of file and returns: the process exits
+  EXPECT_TRUE(WaitFor([&] { return !ProcessRunning(pid); }, std::chrono::seconds(10)));
+  errno = 0;
+  EXPECT_EQ(::kill(pid, 0), -1) << "ProcessRunning reaps its own exited child";
+  EXPECT_EQ(errno, ESRCH);
+}
+
+TEST(DevnetTest, ProcessRunningIsFalseForNoProcess) {
+  EXPECT_FALSE(ProcessRunning(0));
+  EXPECT_FALSE(ProcessRunning(-1));
+  int max_pid = 4194304;
+  std::ifstream("/proc/sys/kernel/pid_max") >> max_pid;
+  EXPECT_FALSE(ProcessRunning(max_pid));  // pids are below pid_max
+}
 
 TEST(DevnetTest, FreePortsAreDistinctAndOutsideTheEphemeralRange) {
   int ephemeral_low = 32768;

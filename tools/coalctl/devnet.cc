@@ -136,21 +136,33 @@ int ReadPid(const std::string& dir, int index) {
   return pid;
 }
 
-bool Alive(int pid) {
+}  // namespace
+
+bool ProcessRunning(int pid) {
   if (pid <= 0) return false;
-  // Reap it if it is our own exited child (coalctl itself started it).
+  // Reap it if it is our own exited child (this process started it). waitpid reports a
+  // multi-threaded child only once its last thread is gone.
   int status = 0;
   if (::waitpid(pid, &status, WNOHANG) == pid) return false;
   if (::kill(pid, 0) != 0) return false;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  const std::string proc = "/proc/" + std::to_string(pid);
+  std::ifstream stat(proc + "/stat");
   std::string line;
   std::getline(stat, line);
   const auto close_paren = line.rfind(')');
   if (close_paren == std::string::npos || close_paren + 2 >= line.size()) return false;
-  return line[close_paren + 2] != 'Z';  // a zombie is not running
+  if (line[close_paren + 2] != 'Z') return true;
+  // A zombie main thread is not the end of the process: after SIGKILL a thread inside fsync can
+  // outlive it, and the process keeps its files (the data dir's RocksDB lock) until that thread
+  // is gone. The process has exited only when its main thread is the last task left.
+  std::error_code ec;
+  int tasks = 0;
+  for (auto it = fs::directory_iterator(proc + "/task", ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    ++tasks;
+  }
+  return !ec && tasks > 1;
 }
-
-}  // namespace
 
 std::string DefaultNodeBinary() {
   std::error_code ec;
@@ -248,7 +260,7 @@ absl::Status DevnetStartNode(const std::string& dir, int index, const std::strin
   if (!fs::exists(nd / "node.toml")) {
     return absl::NotFoundError("no node " + std::to_string(index) + " in " + dir);
   }
-  if (Alive(ReadPid(dir, index))) return absl::OkStatus();
+  if (ProcessRunning(ReadPid(dir, index))) return absl::OkStatus();
   const std::string binary = node_binary.empty() ? DefaultNodeBinary() : node_binary;
   if (::access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError("node binary not found or not executable: " + binary);
@@ -279,15 +291,30 @@ absl::Status DevnetStartAll(const std::string& dir, const std::string& node_bina
   return absl::OkStatus();
 }
 
-absl::Status DevnetKillNode(const std::string& dir, int index) {
-  const int pid = ReadPid(dir, index);
-  if (!Alive(pid))
-    return absl::FailedPreconditionError("node " + std::to_string(index) + " is not running");
+namespace {
+
+// SIGKILL, then wait (bounded) until the process has exited and released its data dir.
+absl::Status KillAndWait(int index, int pid) {
   ::kill(pid, SIGKILL);
-  for (int i = 0; i < 500 && Alive(pid); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // bounded wait for exit
+  const auto deadline = std::chrono::steady_clock::now() + kKillWait;
+  while (ProcessRunning(pid)) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError("node " + std::to_string(index) + " (pid " +
+                                         std::to_string(pid) + ") still exiting " +
+                                         std::to_string(kKillWait.count()) + " s after SIGKILL");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status DevnetKillNode(const std::string& dir, int index) {
+  const int pid = ReadPid(dir, index);
+  if (!ProcessRunning(pid))
+    return absl::FailedPreconditionError("node " + std::to_string(index) + " is not running");
+  return KillAndWait(index, pid);
 }
 
 absl::Status DevnetDown(const std::string& dir) {
@@ -297,10 +324,10 @@ absl::Status DevnetDown(const std::string& dir) {
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (const auto& n : nodes) {
-    while (n.running && Alive(n.pid) && std::chrono::steady_clock::now() < deadline) {
+    while (n.running && ProcessRunning(n.pid) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (n.running && Alive(n.pid)) ::kill(n.pid, SIGKILL);
+    if (n.running && ProcessRunning(n.pid)) RETURN_IF_ERROR(KillAndWait(n.index, n.pid));
   }
   return absl::OkStatus();
 }
@@ -322,7 +349,7 @@ absl::StatusOr<std::vector<DevnetNode>> DevnetStatus(const std::string& dir) {
     n.peer_addr = cfg.peer_listen;
     n.http_addr = cfg.http_listen;
     n.pid = ReadPid(dir, i);
-    n.running = Alive(n.pid);
+    n.running = ProcessRunning(n.pid);
     out.push_back(n);
   }
   return out;

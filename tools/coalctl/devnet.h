@@ -8,6 +8,7 @@
 // Not thread-safe (a CLI helper).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -43,11 +44,18 @@ struct DevnetNode {
 absl::Status DevnetInit(const DevnetOptions& options);
 absl::Status DevnetStartNode(const std::string& dir, int index, const std::string& node_binary);
 absl::Status DevnetStartAll(const std::string& dir, const std::string& node_binary);
-// SIGKILL one node.
+// SIGKILL one node; returns once the process has exited (its data dir is free to open again),
+// DEADLINE_EXCEEDED if it is still exiting after kKillWait.
+inline constexpr std::chrono::seconds kKillWait{10};
 absl::Status DevnetKillNode(const std::string& dir, int index);
-// SIGTERM all nodes, then SIGKILL after a deadline.
+// SIGTERM all nodes, then SIGKILL (and the wait above) any still running after 10 s.
 absl::Status DevnetDown(const std::string& dir);
 absl::StatusOr<std::vector<DevnetNode>> DevnetStatus(const std::string& dir);
+
+// True while process `pid` exists and has not finished exiting (reaps it when it is this process's
+// child). A process whose main thread is a zombie but which still has other threads counts as
+// running: it still holds its files.
+bool ProcessRunning(int pid);
 
 // The path of the coalition-node binary installed beside the running executable.
 std::string DefaultNodeBinary();
