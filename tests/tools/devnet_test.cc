@@ -12,6 +12,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <set>
 #include <string>
 #include <thread>
@@ -42,31 +43,79 @@ bool WaitFor(Pred pred, std::chrono::milliseconds timeout) {
   return true;
 }
 
+// The helper process: its main thread exits at once, its second thread when Finish closes its
+// standard input.
+struct ExitingProcess {
+  ExitingProcess() {
+    int in[2];
+    if (::pipe(in) != 0) return;
+    pid = ::fork();
+    if (pid == 0) {
+      ::dup2(in[0], 0);
+      ::close(in[0]);
+      ::close(in[1]);
+      ::execl(COAL_EXITING_LEADER_HELPER, COAL_EXITING_LEADER_HELPER, nullptr);
+      ::_exit(127);
+    }
+    ::close(in[0]);
+    stdin_fd = in[1];
+  }
+  ~ExitingProcess() {
+    Finish();
+    WaitFor([&] { return !ProcessRunning(pid); }, std::chrono::seconds(10));
+  }
+  bool main_thread_gone() const {
+    return pid > 0 && WaitFor([&] { return ProcessState(pid) == 'Z'; }, std::chrono::seconds(10));
+  }
+  void Finish() const {
+    if (stdin_fd >= 0) ::close(stdin_fd);
+    stdin_fd = -1;
+  }
+  pid_t pid = -1;
+  mutable int stdin_fd = -1;
+};
+
 // A node killed inside fsync: its main thread is a zombie at once, but the thread in fsync keeps
 // the process, and the data dir's RocksDB lock, until it returns. A restart in that window failed
 // with "While lock file ... Resource temporarily unavailable" (crash loop soak, seed 7, cycle 98),
 // because the process counted as gone as soon as its main thread was a zombie.
 TEST(DevnetTest, AProcessWhoseMainThreadExitedFirstRunsUntilItsLastThreadEnds) {
-  int in[2];
-  ASSERT_EQ(::pipe(in), 0);
-  const pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    ::dup2(in[0], 0);
-    ::close(in[0]);
-    ::close(in[1]);
-    ::execl(COAL_EXITING_LEADER_HELPER, COAL_EXITING_LEADER_HELPER, nullptr);
-    ::_exit(127);
-  }
-  ::close(in[0]);
-  ASSERT_TRUE(WaitFor([&] { return ProcessState(pid) == 'Z'; }, std::chrono::seconds(10)))
-      << "the helper's main thread did not exit (state " << ProcessState(pid) << ")";
+  const ExitingProcess helper;
+  ASSERT_TRUE(helper.main_thread_gone()) << "state " << ProcessState(helper.pid);
+  const pid_t pid = helper.pid;
   EXPECT_TRUE(ProcessRunning(pid)) << "its second thread still runs";
-  ::close(in[1]);  // the second thread reads end of file and returns: the process exits
+  helper.Finish();  // the second thread reads end of file and returns: the process exits
   EXPECT_TRUE(WaitFor([&] { return !ProcessRunning(pid); }, std::chrono::seconds(10)));
   errno = 0;
   EXPECT_EQ(::kill(pid, 0), -1) << "ProcessRunning reaps its own exited child";
   EXPECT_EQ(errno, ESRCH);
+}
+
+// `devnet start` right after a kill waits for the old process to be gone (it holds the data dir)
+// instead of taking it for a running node, or starting a second one beside it.
+TEST(DevnetTest, StartWaitsForTheExitOfANodeStillExiting) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("coal_devnet_start_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir / "node-0");
+  std::ofstream(dir / "node-0" / "node.toml") << "# only its presence matters here\n";
+  const ExitingProcess old_node;
+  ASSERT_TRUE(old_node.main_thread_gone());
+  std::ofstream(dir / "node-0" / "node.pid") << old_node.pid << "\n";
+
+  auto started = std::async(std::launch::async,
+                            [&] { return DevnetStartNode(dir.string(), 0, "/bin/true"); });
+  EXPECT_EQ(started.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout)
+      << "start returned while the old process still held the node";
+  old_node.Finish();
+  ASSERT_EQ(started.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(started.get().ok());
+  int new_pid = 0;
+  std::ifstream(dir / "node-0" / "node.pid") >> new_pid;
+  EXPECT_GT(new_pid, 0);
+  EXPECT_NE(new_pid, old_node.pid) << "a new process was started";
+  EXPECT_TRUE(WaitFor([&] { return !ProcessRunning(new_pid); }, std::chrono::seconds(10)));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DevnetTest, ProcessRunningIsFalseForNoProcess) {

@@ -16,6 +16,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "crypto/bytes.h"
@@ -136,22 +137,24 @@ int ReadPid(const std::string& dir, int index) {
   return pid;
 }
 
-}  // namespace
+enum class ProcessState { kGone, kRunning, kExiting };
 
-bool ProcessRunning(int pid) {
-  if (pid <= 0) return false;
+ProcessState StateOf(int pid) {
+  if (pid <= 0) return ProcessState::kGone;
   // Reap it if it is our own exited child (this process started it). waitpid reports a
   // multi-threaded child only once its last thread is gone.
   int status = 0;
-  if (::waitpid(pid, &status, WNOHANG) == pid) return false;
-  if (::kill(pid, 0) != 0) return false;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return ProcessState::kGone;
+  if (::kill(pid, 0) != 0) return ProcessState::kGone;
   const std::string proc = "/proc/" + std::to_string(pid);
   std::ifstream stat(proc + "/stat");
   std::string line;
   std::getline(stat, line);
   const auto close_paren = line.rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 >= line.size()) return false;
-  if (line[close_paren + 2] != 'Z') return true;
+  if (close_paren == std::string::npos || close_paren + 2 >= line.size()) {
+    return ProcessState::kGone;
+  }
+  if (line[close_paren + 2] != 'Z') return ProcessState::kRunning;
   // A zombie main thread is not the end of the process: after SIGKILL a thread inside fsync can
   // outlive it, and the process keeps its files (the data dir's RocksDB lock) until that thread
   // is gone. The process has exited only when its main thread is the last task left.
@@ -161,8 +164,27 @@ bool ProcessRunning(int pid) {
        it.increment(ec)) {
     ++tasks;
   }
-  return !ec && tasks > 1;
+  return !ec && tasks > 1 ? ProcessState::kExiting : ProcessState::kGone;
 }
+
+// Waits (bounded) until process `pid` of node `index` has exited and released its data dir.
+absl::Status WaitForExit(int index, int pid, std::string_view after) {
+  const auto deadline = std::chrono::steady_clock::now() + kKillWait;
+  while (StateOf(pid) != ProcessState::kGone) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError("node " + std::to_string(index) + " (pid " +
+                                         std::to_string(pid) + ") still exiting " +
+                                         std::to_string(kKillWait.count()) + " s after " +
+                                         std::string(after));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool ProcessRunning(int pid) { return StateOf(pid) != ProcessState::kGone; }
 
 std::string DefaultNodeBinary() {
   std::error_code ec;
@@ -260,7 +282,16 @@ absl::Status DevnetStartNode(const std::string& dir, int index, const std::strin
   if (!fs::exists(nd / "node.toml")) {
     return absl::NotFoundError("no node " + std::to_string(index) + " in " + dir);
   }
-  if (ProcessRunning(ReadPid(dir, index))) return absl::OkStatus();
+  const int old_pid = ReadPid(dir, index);
+  switch (StateOf(old_pid)) {
+    case ProcessState::kRunning:
+      return absl::OkStatus();
+    case ProcessState::kExiting:  // killed a moment ago: its data dir is free once it is gone
+      RETURN_IF_ERROR(WaitForExit(index, old_pid, "it began to exit"));
+      break;
+    case ProcessState::kGone:
+      break;
+  }
   const std::string binary = node_binary.empty() ? DefaultNodeBinary() : node_binary;
   if (::access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError("node binary not found or not executable: " + binary);
@@ -291,30 +322,12 @@ absl::Status DevnetStartAll(const std::string& dir, const std::string& node_bina
   return absl::OkStatus();
 }
 
-namespace {
-
-// SIGKILL, then wait (bounded) until the process has exited and released its data dir.
-absl::Status KillAndWait(int index, int pid) {
-  ::kill(pid, SIGKILL);
-  const auto deadline = std::chrono::steady_clock::now() + kKillWait;
-  while (ProcessRunning(pid)) {
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return absl::DeadlineExceededError("node " + std::to_string(index) + " (pid " +
-                                         std::to_string(pid) + ") still exiting " +
-                                         std::to_string(kKillWait.count()) + " s after SIGKILL");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::Status DevnetKillNode(const std::string& dir, int index) {
   const int pid = ReadPid(dir, index);
   if (!ProcessRunning(pid))
     return absl::FailedPreconditionError("node " + std::to_string(index) + " is not running");
-  return KillAndWait(index, pid);
+  ::kill(pid, SIGKILL);
+  return WaitForExit(index, pid, "SIGKILL");
 }
 
 absl::Status DevnetDown(const std::string& dir) {
@@ -327,7 +340,10 @@ absl::Status DevnetDown(const std::string& dir) {
     while (n.running && ProcessRunning(n.pid) && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (n.running && ProcessRunning(n.pid)) RETURN_IF_ERROR(KillAndWait(n.index, n.pid));
+    if (n.running && ProcessRunning(n.pid)) {
+      ::kill(n.pid, SIGKILL);
+      RETURN_IF_ERROR(WaitForExit(n.index, n.pid, "SIGKILL"));
+    }
   }
   return absl::OkStatus();
 }
