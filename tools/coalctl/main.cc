@@ -110,7 +110,7 @@ int Main(int argc, char** argv) {
     if (!st.ok()) throw CLI::RuntimeError(Fail(st));
     if (!g.json) std::cout << "devnet in " << ddir << " stopped\n";
   });
-  auto* kill = devnet->add_subcommand("kill", "SIGKILL one node");
+  auto* kill = devnet->add_subcommand("kill", "SIGKILL one node and wait until it has exited");
   kill->add_option("--dir", ddir, "devnet folder")->required();
   kill->add_option("--node", node_index, "node index")->required();
   kill->callback([&] {
